@@ -1,0 +1,109 @@
+//! The replicated commands. Each is one client write (or a leader decision), already
+//! authenticated: `caller` is the id recovered from the request's signature, `now` the
+//! proposer's clock, and any new ids are filled in by the proposer.
+
+use crate::json::Json;
+use crate::model::{Attribute, Colony, Executor, Function, FunctionSpec, User};
+use crate::time::Time;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Command {
+    /// Recovered id of the signer; empty for the leader's own commands (`Op::Tick`, ...).
+    pub caller: String,
+    /// Proposer's wall clock. `apply` never lets the state's clock go backwards, so a new
+    /// leader with a slower clock cannot make an end time precede its start time.
+    pub now: Time,
+    pub op: Op,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Op {
+    /// Sets the server owner id. Proposed once by the first leader from its configuration,
+    /// and by `changeserveridmsg`.
+    SetServerId {
+        serverid: String,
+    },
+    AddColony {
+        colony: Colony,
+    },
+    RemoveColony {
+        colonyname: String,
+    },
+    AddExecutor {
+        executor: Executor,
+    },
+    ApproveExecutor {
+        colonyname: String,
+        executorname: String,
+    },
+    RejectExecutor {
+        colonyname: String,
+        executorname: String,
+    },
+    RemoveExecutor {
+        colonyname: String,
+        executorname: String,
+    },
+    AddUser {
+        user: User,
+    },
+    RemoveUser {
+        colonyname: String,
+        name: String,
+    },
+    /// `function.functionid` is filled by the proposer when the client left it empty.
+    AddFunction {
+        function: Function,
+    },
+    RemoveFunction {
+        functionid: String,
+    },
+    Submit {
+        spec: FunctionSpec,
+        processid: String,
+    },
+    /// The state machine picks the process, so two executors can never get the same one.
+    Assign {
+        colonyname: String,
+        availablecpu: String,
+        availablemem: String,
+    },
+    CloseSuccessful {
+        processid: String,
+        out: Vec<Json>,
+    },
+    CloseFailed {
+        processid: String,
+        errors: Vec<String>,
+    },
+    SetOutput {
+        processid: String,
+        out: Vec<Json>,
+    },
+    AddAttribute {
+        attribute: Attribute,
+    },
+    AddLog {
+        processid: String,
+        message: String,
+    },
+    CancelProcess {
+        processid: String,
+    },
+    RemoveProcess {
+        processid: String,
+    },
+    RemoveAllProcesses {
+        colonyname: String,
+        state: i64,
+    },
+    PauseAssignments {
+        colonyname: String,
+    },
+    ResumeAssignments {
+        colonyname: String,
+    },
+    /// Fires every wait and exec deadline that has passed at `now`.
+    Tick,
+}

@@ -1,0 +1,24 @@
+//! The colony state machine: ColonyOS's domain model and the deterministic apply of the
+//! commands that the Raft log replicates.
+//!
+//! Nothing here reads a clock, draws a random number or does I/O: the node that proposes a
+//! command stamps the time and any new ids into it, so every replica computes the same state.
+
+pub mod error;
+pub mod json;
+pub mod model;
+pub mod time;
+pub mod wire;
+
+pub use error::{ApiError, ApiResult};
+pub use json::Json;
+pub use time::Time;
+pub mod auth;
+pub mod command;
+mod ops;
+pub mod queries;
+pub mod resources;
+pub mod state;
+
+pub use command::{Command, Op};
+pub use state::{Event, Reply, State};

@@ -1,0 +1,841 @@
+//! The state changes of each operation, after `State::authorize` has passed.
+//! Each returns an error before changing anything, so a refused command is a no-op.
+
+use crate::error::{ApiError, ApiResult};
+use crate::json::Json;
+use crate::model::{
+    Attribute, AttributeType, Colony, Executor, ExecutorState, Function, FunctionSpec, Log,
+    Process, ProcessState, User,
+};
+use crate::resources::{format_cpu, format_memory, parse_available, parse_cpu, parse_memory};
+use crate::state::{Event, Reply, State, sha3_hex};
+use crate::time::{NANOS_PER_SECOND, Time};
+
+pub const MIN_PRIORITY: i64 = -50_000;
+pub const MAX_PRIORITY: i64 = 50_000;
+/// Each priority point moves a process one day earlier in the queue (§4.4).
+const PRIORITY_STEP_NANOS: i64 = 86_400 * NANOS_PER_SECOND;
+/// Scheduling compares these conditions with a fixed ceiling (§5.2).
+const MAX_NODES_OR_PROCESSES: i64 = 127;
+const EXEC_TIMEOUT_ERROR: &str = "Maximum execution time limit exceeded";
+const WAIT_TIMEOUT_ERROR: &str = "Maximum waiting time limit exceeded";
+
+fn attribute_id(targetid: &str, key: &str, kind: AttributeType) -> String {
+    sha3_hex(&format!("{targetid}{key}{}", kind.code()))
+}
+
+/// The spec as the reference stores it: resources rewritten in canonical units, `["*"]`
+/// executor names as `[]` (§4.3). Fails on resource strings that do not parse.
+fn normalise_spec(spec: &FunctionSpec) -> ApiResult<FunctionSpec> {
+    let mut spec = spec.clone();
+    let conditions = &mut spec.conditions;
+    conditions.cpu = format_cpu(parse_cpu(&conditions.cpu)?);
+    conditions.mem = format_memory(parse_memory(&conditions.mem)?);
+    conditions.storage = format_memory(parse_memory(&conditions.storage)?);
+    conditions.gpu.mem = format_memory(parse_memory(&conditions.gpu.mem)?);
+    if conditions.executornames.as_deref() == Some(&["*".to_string()][..]) {
+        conditions.executornames = Some(Vec::new());
+    }
+    Ok(spec)
+}
+
+impl State {
+    pub(crate) fn set_server_id(&mut self, serverid: &str) -> ApiResult<Reply> {
+        if serverid.len() != 64 {
+            return Err(ApiError::bad_request(
+                "Failed to change server id, invalid server id length",
+            ));
+        }
+        self.data.serverid = serverid.to_string();
+        Ok(Reply::Empty)
+    }
+
+    pub(crate) fn add_colony(&mut self, colony: &Colony) -> ApiResult<Reply> {
+        if colony.colonyid.len() != 64 {
+            return Err(ApiError::bad_request(
+                "Failed to add colony, invalid colony Id length",
+            ));
+        }
+        if colony.name.is_empty() {
+            return Err(ApiError::bad_request("Failed to add colony, name is empty"));
+        }
+        if self.colony_exists(&colony.name) {
+            return Err(ApiError::bad_request(format!(
+                "A Colony with name {} already exists",
+                colony.name
+            )));
+        }
+        self.data
+            .colonies
+            .insert(colony.name.clone(), colony.clone());
+        Ok(Reply::Colony(colony.clone()))
+    }
+
+    pub(crate) fn remove_colony(&mut self, colonyname: &str) -> ApiResult<Reply> {
+        if !self.colony_exists(colonyname) {
+            return Err(Self::not_found_colony(colonyname));
+        }
+        let executors: Vec<_> = self
+            .data
+            .executors
+            .range(Self::colony_range(colonyname))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in executors {
+            if let Some(executor) = self.data.executors.remove(&key) {
+                self.unindex_executor(&executor);
+            }
+        }
+        let users: Vec<_> = self
+            .data
+            .users
+            .range(Self::colony_range(colonyname))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in users {
+            if let Some(user) = self.data.users.remove(&key) {
+                self.unindex_user(&user);
+            }
+        }
+        self.data
+            .functions
+            .retain(|_, f| f.colonyname != colonyname);
+        let processes: Vec<String> = self
+            .data
+            .processes
+            .values()
+            .filter(|p| p.spec.conditions.colonyname == colonyname)
+            .map(|p| p.processid.clone())
+            .collect();
+        for processid in processes {
+            self.delete_process(&processid);
+        }
+        let executor_logs: Vec<_> = self
+            .idx
+            .executor_logs
+            .range(Self::colony_range(colonyname))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in executor_logs {
+            for seq in self.idx.executor_logs.remove(&key).unwrap_or_default() {
+                self.data.logs.remove(&seq);
+            }
+        }
+        self.data.paused.remove(colonyname);
+        self.data.colonies.remove(colonyname);
+        Ok(Reply::Empty)
+    }
+
+    /// Keys `(colony, *)` of a map keyed by (colony, name).
+    fn colony_range(colonyname: &str) -> std::ops::RangeInclusive<(String, String)> {
+        // Every name sorts at or after "" and strictly before the same colony followed by
+        // a char above any in use, so a tuple range on the colony is exact.
+        (colonyname.to_string(), String::new())..=(colonyname.to_string(), char::MAX.to_string())
+    }
+
+    pub(crate) fn add_executor(&mut self, executor: &Executor, now: Time) -> ApiResult<Reply> {
+        if executor.executorname.is_empty() {
+            return Err(ApiError::bad_request(
+                "Failed to add executor, executor name is empty",
+            ));
+        }
+        if executor.executorid.len() != 64 {
+            return Err(ApiError::bad_request(
+                "Failed to add executor, invalid executor Id length",
+            ));
+        }
+        let key = (executor.colonyname.clone(), executor.executorname.clone());
+        if self.data.executors.contains_key(&key) {
+            return Err(ApiError::bad_request(format!(
+                "Executor with name {} in Colony {} already exists",
+                executor.executorname, executor.colonyname
+            )));
+        }
+        let mut stored = executor.clone();
+        stored.state = ExecutorState::Pending;
+        stored.commissiontime = now;
+        self.index_executor(&stored);
+        self.data.executors.insert(key, stored.clone());
+        Ok(Reply::Executor(stored))
+    }
+
+    fn executor_or(
+        &self,
+        colonyname: &str,
+        executorname: &str,
+        message: &str,
+    ) -> ApiResult<&Executor> {
+        self.data
+            .executors
+            .get(&(colonyname.to_string(), executorname.to_string()))
+            .ok_or_else(|| ApiError::internal(message))
+    }
+
+    pub(crate) fn set_executor_state(
+        &mut self,
+        colonyname: &str,
+        executorname: &str,
+        state: ExecutorState,
+    ) -> ApiResult<Reply> {
+        let verb = if state == ExecutorState::Approved {
+            "approve"
+        } else {
+            "reject"
+        };
+        self.executor_or(
+            colonyname,
+            executorname,
+            &format!("Failed to {verb} executor, executor is nil"),
+        )?;
+        if let Some(executor) = self
+            .data
+            .executors
+            .get_mut(&(colonyname.to_string(), executorname.to_string()))
+        {
+            executor.state = state;
+        }
+        Ok(Reply::Empty)
+    }
+
+    /// Marks the executor UNREGISTERED (the row stays, §3.3), puts its running processes
+    /// back in the queue without counting a retry, and drops its functions.
+    pub(crate) fn remove_executor(
+        &mut self,
+        colonyname: &str,
+        executorname: &str,
+    ) -> ApiResult<Reply> {
+        let executorid = self
+            .executor_or(
+                colonyname,
+                executorname,
+                "Failed to remove executor, executor is nil",
+            )?
+            .executorid
+            .clone();
+        if let Some(executor) = self
+            .data
+            .executors
+            .get_mut(&(colonyname.to_string(), executorname.to_string()))
+        {
+            executor.state = ExecutorState::Unregistered;
+        }
+        let running: Vec<String> = self
+            .idx
+            .by_state
+            .get(&(colonyname.to_string(), ProcessState::Running))
+            .into_iter()
+            .flatten()
+            .map(|(_, id)| id.clone())
+            .filter(|id| {
+                self.process(id)
+                    .is_some_and(|p| p.assignedexecutorid == executorid)
+            })
+            .collect();
+        for processid in running {
+            self.requeue(&processid, None);
+        }
+        self.data
+            .functions
+            .retain(|_, f| !(f.colonyname == colonyname && f.executorname == executorname));
+        Ok(Reply::Empty)
+    }
+
+    pub(crate) fn add_user(&mut self, user: &User) -> ApiResult<Reply> {
+        if user.name.is_empty() {
+            return Err(ApiError::bad_request("Failed to add user, name is empty"));
+        }
+        let key = (user.colonyname.clone(), user.name.clone());
+        if self.data.users.contains_key(&key) {
+            return Err(ApiError::bad_request(format!(
+                "A user with name {} already exists in Colony with name {}",
+                user.name, user.colonyname
+            )));
+        }
+        self.index_user(user);
+        self.data.users.insert(key, user.clone());
+        Ok(Reply::User(user.clone()))
+    }
+
+    pub(crate) fn remove_user(&mut self, colonyname: &str, name: &str) -> ApiResult<Reply> {
+        let user = self
+            .data
+            .users
+            .remove(&(colonyname.to_string(), name.to_string()))
+            .ok_or_else(|| ApiError::bad_request(format!("User with name {name} not found")))?;
+        self.unindex_user(&user);
+        Ok(Reply::Empty)
+    }
+
+    pub(crate) fn add_function(&mut self, caller: &str, function: &Function) -> ApiResult<Reply> {
+        if function.functionid.is_empty() {
+            return Err(ApiError::bad_request(
+                "Failed to add function, function id is empty",
+            ));
+        }
+        if self.data.functions.contains_key(&function.functionid) {
+            return Err(ApiError::bad_request(
+                "Failed to add function, a function with that id exists",
+            ));
+        }
+        let mut stored = function.clone();
+        if let Some(executor) = self.executors_with_id(&function.colonyname, caller).next() {
+            stored.locationname = executor.locationname.clone();
+        }
+        self.data
+            .functions
+            .insert(stored.functionid.clone(), stored.clone());
+        Ok(Reply::Function(stored))
+    }
+
+    pub(crate) fn remove_function(&mut self, functionid: &str) -> ApiResult<Reply> {
+        self.data.functions.remove(functionid);
+        Ok(Reply::Empty)
+    }
+
+    /// The name a new process records for its submitter: its executor name in the colony
+    /// (or any colony), else its user name in the colony.
+    fn initiator_name(&self, caller: &str, colonyname: &str) -> Option<String> {
+        if let Some(executor) = self.executors_with_id(colonyname, caller).next() {
+            return Some(executor.executorname.clone());
+        }
+        let any_colony = self
+            .idx
+            .executor_ids
+            .iter()
+            .find(|((_, id), _)| id == caller);
+        if let Some((_, names)) = any_colony {
+            return names.first().cloned();
+        }
+        self.idx
+            .user_ids
+            .get(&(colonyname.to_string(), caller.to_string()))
+            .and_then(|names| names.first().cloned())
+    }
+
+    pub(crate) fn submit(
+        &mut self,
+        caller: &str,
+        spec: &FunctionSpec,
+        processid: &str,
+        now: Time,
+    ) -> ApiResult<Reply> {
+        if !(MIN_PRIORITY..=MAX_PRIORITY).contains(&spec.priority) {
+            return Err(ApiError::bad_request(format!(
+                "Failed to submit function spec, priority outside range [{MIN_PRIORITY}, {MAX_PRIORITY}]"
+            )));
+        }
+        if processid.is_empty() || self.process(processid).is_some() {
+            return Err(ApiError::internal(
+                "Failed to submit function spec, process id is not new",
+            ));
+        }
+        let colonyname = spec.conditions.colonyname.clone();
+        let initiatorname = self
+            .initiator_name(caller, &colonyname)
+            .ok_or_else(|| ApiError::bad_request("Could not derive InitiatorName"))?;
+        let spec = normalise_spec(spec)?;
+        let attributes = spec
+            .env
+            .iter()
+            .map(|(key, value)| Attribute {
+                attributeid: attribute_id(processid, key, AttributeType::Env),
+                targetid: processid.to_string(),
+                targetcolonyname: colonyname.clone(),
+                targetprocessgraphid: String::new(),
+                state: ProcessState::Waiting,
+                attributetype: AttributeType::Env,
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect();
+        let now_nanos = now.unix_nanos().unwrap_or_default();
+        let process = Process {
+            processid: processid.to_string(),
+            initiatorid: caller.to_string(),
+            initiatorname,
+            state: ProcessState::Waiting,
+            prioritytime: spec
+                .priority
+                .saturating_mul(-PRIORITY_STEP_NANOS)
+                .saturating_add(now_nanos),
+            submissiontime: now,
+            waitdeadline: if spec.maxwaittime > 0 {
+                now.plus_seconds(spec.maxwaittime)
+            } else {
+                Time::ZERO
+            },
+            attributes,
+            spec,
+            ..Process::default()
+        };
+        self.insert_process(process.clone());
+        self.announce(&process);
+        Ok(Reply::Process(Box::new(process)))
+    }
+
+    /// Tells the node about a process that entered its current state.
+    fn announce(&mut self, process: &Process) {
+        if Self::is_assignable(process) {
+            self.emit(Event::Ready {
+                processid: process.processid.clone(),
+                colonyname: process.spec.conditions.colonyname.clone(),
+                executortype: process.spec.conditions.executortype.clone(),
+            });
+        }
+        self.emit(Event::Changed {
+            processid: process.processid.clone(),
+            state: process.state,
+        });
+    }
+
+    fn announce_by_id(&mut self, processid: &str) {
+        if let Some(process) = self.process(processid).cloned() {
+            self.announce(&process);
+        }
+    }
+
+    /// Whether `executor` may run `process` with the offered resources (§5.2).
+    fn can_run(process: &Process, executor: &Executor, cpu: i64, mem: i64) -> bool {
+        let conditions = &process.spec.conditions;
+        let named = match conditions.executornames.as_deref() {
+            None | Some([]) => true,
+            Some(names) => names
+                .iter()
+                .any(|n| n == "*" || *n == executor.executorname),
+        };
+        let location = conditions.locationname.is_empty()
+            || conditions
+                .locationname
+                .eq_ignore_ascii_case(&executor.locationname);
+        // Stored specs are normalised, so these parse; an unparsable one is never assigned.
+        let fits = parse_cpu(&conditions.cpu).is_ok_and(|c| c <= cpu)
+            && parse_memory(&conditions.mem).is_ok_and(|m| m <= mem)
+            && [
+                conditions.nodes,
+                conditions.processes,
+                conditions.processespernode,
+            ]
+            .iter()
+            .all(|n| *n <= MAX_NODES_OR_PROCESSES);
+        named && location && fits
+    }
+
+    /// The best waiting process `executor` may run: lowest prioritytime first.
+    fn pick_process(
+        &self,
+        colonyname: &str,
+        executor: &Executor,
+        cpu: i64,
+        mem: i64,
+    ) -> Option<String> {
+        self.idx
+            .queue
+            .get(&(colonyname.to_string(), executor.executortype.clone()))?
+            .iter()
+            .find(|(_, id)| {
+                self.process(id)
+                    .is_some_and(|p| Self::can_run(p, executor, cpu, mem))
+            })
+            .map(|(_, id)| id.clone())
+    }
+
+    pub(crate) fn assign(
+        &mut self,
+        caller: &str,
+        colonyname: &str,
+        availablecpu: &str,
+        availablemem: &str,
+        now: Time,
+    ) -> ApiResult<Reply> {
+        let (cpu, mem) = parse_available(availablecpu, availablemem)?;
+        let executor = self
+            .executors_with_id(colonyname, caller)
+            .find(|e| e.state == ExecutorState::Approved)
+            .cloned()
+            .ok_or_else(|| ApiError::internal("Failed to assign process, executor not found"))?;
+        if self.data.paused.contains(colonyname) {
+            return Err(ApiError::new(
+                503,
+                "No processes available: colony assignments are paused",
+            ));
+        }
+        let processid = self
+            .pick_process(colonyname, &executor, cpu, mem)
+            .ok_or_else(|| ApiError::not_found("No process available for assignment"))?;
+        let parents_output: Vec<Json> = self
+            .process(&processid)
+            .map(|p| p.parents.clone())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|parent| self.process(parent))
+            .flat_map(|parent| parent.out.clone())
+            .collect();
+        self.update_process(&processid, |p| {
+            p.state = ProcessState::Running;
+            p.isassigned = true;
+            p.assignedexecutorid = executor.executorid.clone();
+            p.starttime = now;
+            if p.spec.maxexectime > 0 {
+                p.execdeadline = now.plus_seconds(p.spec.maxexectime);
+            }
+            if !p.parents.is_empty() {
+                p.input = parents_output;
+            }
+            set_attribute_states(p);
+        });
+        if let Some(stored) = self
+            .data
+            .executors
+            .get_mut(&(colonyname.to_string(), executor.executorname.clone()))
+        {
+            stored.lastheardfromtime = now;
+        }
+        self.announce_by_id(&processid);
+        let process = self
+            .process(&processid)
+            .cloned()
+            .ok_or_else(|| ApiError::internal("assigned process vanished"))?;
+        Ok(Reply::Process(Box::new(process)))
+    }
+
+    pub(crate) fn close_successful(
+        &mut self,
+        processid: &str,
+        out: &[Json],
+        now: Time,
+    ) -> ApiResult<Reply> {
+        let state = self.process(processid).map(|p| p.state).unwrap_or_default();
+        match state {
+            ProcessState::Failed => {
+                return Err(ApiError::bad_request(
+                    "Tried to set failed process as successful",
+                ));
+            }
+            ProcessState::Cancelled => {
+                return Err(ApiError::bad_request(
+                    "Tried to set cancelled process as successful",
+                ));
+            }
+            ProcessState::Waiting => {
+                return Err(ApiError::bad_request(
+                    "Tried to set waiting process as successful without being running",
+                ));
+            }
+            // Closing a SUCCESS process again is allowed: executors retry closes (§12.14).
+            ProcessState::Running | ProcessState::Success => {}
+        }
+        self.update_process(processid, |p| {
+            if !out.is_empty() {
+                p.out = out.to_vec();
+            }
+            p.state = ProcessState::Success;
+            p.endtime = now;
+            set_attribute_states(p);
+        });
+        self.record_function_run(processid);
+        self.announce_by_id(processid);
+        Ok(Reply::Empty)
+    }
+
+    /// Updates the run statistics of the function the closing executor registered (§5.3).
+    fn record_function_run(&mut self, processid: &str) {
+        let Some(process) = self.process(processid) else {
+            return;
+        };
+        let colonyname = process.spec.conditions.colonyname.clone();
+        let funcname = process.spec.funcname.clone();
+        let wait = process.starttime.seconds_since(process.submissiontime);
+        let exec = process.endtime.seconds_since(process.starttime);
+        let names: Vec<String> = self
+            .executors_with_id(&colonyname, &process.assignedexecutorid.clone())
+            .map(|e| e.executorname.clone())
+            .collect();
+        for function in self.data.functions.values_mut() {
+            if function.colonyname == colonyname
+                && function.funcname == funcname
+                && names.contains(&function.executorname)
+            {
+                function.counter += 1;
+                update_stat(&mut function.minwaittime, wait, f64::min);
+                update_stat(&mut function.maxwaittime, wait, f64::max);
+                update_stat(&mut function.minexectime, exec, f64::min);
+                update_stat(&mut function.maxexectime, exec, f64::max);
+                update_stat(&mut function.avgwaittime, wait, |old, new| {
+                    (old + new) / 2.0
+                });
+                update_stat(&mut function.avgexectime, exec, |old, new| {
+                    (old + new) / 2.0
+                });
+            }
+        }
+    }
+
+    pub(crate) fn close_failed(
+        &mut self,
+        processid: &str,
+        errors: &[String],
+        now: Time,
+    ) -> ApiResult<Reply> {
+        let state = self.process(processid).map(|p| p.state).unwrap_or_default();
+        match state {
+            ProcessState::Success => {
+                return Err(ApiError::bad_request(
+                    "Tried to set successful process as failed",
+                ));
+            }
+            ProcessState::Failed => {
+                return Err(ApiError::bad_request(
+                    "Tried to set failed process as failed",
+                ));
+            }
+            ProcessState::Cancelled => {
+                return Err(ApiError::bad_request(
+                    "Tried to set cancelled process as failed",
+                ));
+            }
+            ProcessState::Waiting | ProcessState::Running => {}
+        }
+        self.fail(processid, errors.to_vec(), now);
+        Ok(Reply::Empty)
+    }
+
+    fn fail(&mut self, processid: &str, errors: Vec<String>, now: Time) {
+        self.update_process(processid, |p| {
+            p.state = ProcessState::Failed;
+            p.endtime = now;
+            p.errors = errors;
+            set_attribute_states(p);
+        });
+        self.announce_by_id(processid);
+    }
+
+    pub(crate) fn set_output(&mut self, processid: &str, out: &[Json]) -> ApiResult<Reply> {
+        if !out.is_empty() {
+            self.update_process(processid, |p| p.out = out.to_vec());
+        }
+        Ok(Reply::Empty)
+    }
+
+    pub(crate) fn add_attribute(&mut self, attribute: &Attribute) -> ApiResult<Reply> {
+        let Some(process) = self.process(&attribute.targetid) else {
+            return Err(ApiError::not_found(
+                "Failed to add attribute, process not found",
+            ));
+        };
+        let mut stored = attribute.clone();
+        stored.attributeid =
+            attribute_id(&attribute.targetid, &attribute.key, attribute.attributetype);
+        stored.targetprocessgraphid = process.processgraphid.clone();
+        if self.idx.attribute_owner.contains_key(&stored.attributeid) {
+            return Err(ApiError::bad_request(format!(
+                "Failed to add attribute, an attribute with key {} and type {} already exists",
+                stored.key,
+                stored.attributetype.code()
+            )));
+        }
+        let copy = stored.clone();
+        self.update_process(&attribute.targetid, |p| p.attributes.push(copy));
+        Ok(Reply::Attribute(stored))
+    }
+
+    pub(crate) fn add_log(
+        &mut self,
+        caller: &str,
+        processid: &str,
+        message: &str,
+        now: Time,
+    ) -> ApiResult<Reply> {
+        let Some(process) = self.process(processid) else {
+            return Err(ApiError::internal("Failed to add log, process is nil"));
+        };
+        let colonyname = process.spec.conditions.colonyname.clone();
+        let executorname = self
+            .executors_with_id(&colonyname, caller)
+            .next()
+            .map(|e| e.executorname.clone())
+            .unwrap_or_default();
+        let seq = self.data.next_log_seq;
+        self.data.next_log_seq += 1;
+        let log = Log {
+            processid: processid.to_string(),
+            colonyname: colonyname.clone(),
+            executorname: executorname.clone(),
+            message: message.to_string(),
+            timestamp: now.unix_nanos().unwrap_or_default(),
+        };
+        self.data.logs.insert(seq, log);
+        self.index_log(seq, (colonyname, executorname), processid.to_string());
+        Ok(Reply::Empty)
+    }
+
+    pub(crate) fn cancel_process(&mut self, processid: &str, now: Time) -> ApiResult<Reply> {
+        let process = self
+            .process(processid)
+            .ok_or_else(|| ApiError::internal("Failed to cancel process, process is nil"))?;
+        if !process.processgraphid.is_empty() {
+            return Err(ApiError::bad_request(
+                "Failed to cancel, cannot cancel a process part of a workflow, cancel the entire workflow instead",
+            ));
+        }
+        match process.state {
+            ProcessState::Success => {
+                return Err(ApiError::bad_request("Tried to cancel successful process"));
+            }
+            ProcessState::Failed => {
+                return Err(ApiError::bad_request("Tried to cancel failed process"));
+            }
+            ProcessState::Cancelled => {
+                return Err(ApiError::bad_request(
+                    "Tried to cancel already cancelled process",
+                ));
+            }
+            ProcessState::Waiting | ProcessState::Running => {}
+        }
+        self.update_process(processid, |p| {
+            p.state = ProcessState::Cancelled;
+            p.endtime = now;
+            set_attribute_states(p);
+        });
+        self.announce_by_id(processid);
+        Ok(Reply::Empty)
+    }
+
+    pub(crate) fn remove_process(&mut self, processid: &str) -> ApiResult<Reply> {
+        let process = self
+            .process(processid)
+            .ok_or_else(|| ApiError::internal("Failed to remove process, process is nil"))?;
+        if !process.processgraphid.is_empty() {
+            return Err(ApiError::bad_request(
+                "Failed to remove, cannot remove a process part of a workflow, delete the entire workflow instead",
+            ));
+        }
+        if process.state == ProcessState::Running {
+            return Err(ApiError::bad_request(
+                "Failed to remove process, cannot remove a running process",
+            ));
+        }
+        self.delete_process(processid);
+        Ok(Reply::Empty)
+    }
+
+    /// §5.7: -1 removes every process outside workflows, running ones included.
+    pub(crate) fn remove_all_processes(
+        &mut self,
+        colonyname: &str,
+        state: i64,
+    ) -> ApiResult<Reply> {
+        let states: Vec<ProcessState> = match state {
+            -1 => ProcessState::ALL.to_vec(),
+            1 => {
+                return Err(ApiError::bad_request(
+                    "Not possible to remove running processes",
+                ));
+            }
+            code => match ProcessState::from_code(code) {
+                Some(s) => vec![s],
+                None => {
+                    return Err(ApiError::bad_request(
+                        "Invalid state when deleting all processes",
+                    ));
+                }
+            },
+        };
+        let doomed: Vec<String> = states
+            .iter()
+            .flat_map(|s| {
+                self.idx
+                    .by_state
+                    .get(&(colonyname.to_string(), *s))
+                    .into_iter()
+                    .flatten()
+            })
+            .map(|(_, id)| id.clone())
+            .filter(|id| {
+                self.process(id)
+                    .is_some_and(|p| p.processgraphid.is_empty())
+            })
+            .collect();
+        for processid in doomed {
+            self.delete_process(&processid);
+        }
+        Ok(Reply::Empty)
+    }
+
+    /// Puts a running process back in the queue. With `timed_out_at`, it counts as a retry
+    /// after an exec timeout (§5.4); without, it is a re-queue after its executor was
+    /// removed, which resets the run times and counts nothing (§3.3).
+    fn requeue(&mut self, processid: &str, timed_out_at: Option<Time>) {
+        self.update_process(processid, |p| {
+            p.state = ProcessState::Waiting;
+            p.isassigned = false;
+            p.assignedexecutorid.clear();
+            match timed_out_at {
+                Some(now) => {
+                    p.endtime = now;
+                    p.retries += 1;
+                    if p.spec.maxwaittime > 0 {
+                        p.waitdeadline = now.plus_seconds(p.spec.maxwaittime);
+                    }
+                }
+                None => {
+                    p.starttime = Time::ZERO;
+                    p.endtime = Time::ZERO;
+                }
+            }
+            set_attribute_states(p);
+        });
+        self.announce_by_id(processid);
+    }
+
+    /// Fires every deadline that has passed at `now`: exec timeouts re-queue or fail, wait
+    /// timeouts fail (§5.4). Deadlines live in replicated state, so whichever node leads
+    /// fires each exactly once.
+    pub(crate) fn fire_deadlines(&mut self, now: Time) {
+        let expired_exec: Vec<String> = self
+            .idx
+            .exec_deadlines
+            .iter()
+            .take_while(|(deadline, _)| *deadline < now)
+            .map(|(_, id)| id.clone())
+            .collect();
+        for processid in expired_exec {
+            let Some(process) = self.process(&processid) else {
+                continue;
+            };
+            let retries_left =
+                process.spec.maxretries < 0 || process.retries < process.spec.maxretries;
+            if retries_left {
+                self.requeue(&processid, Some(now));
+            } else {
+                self.fail(&processid, vec![EXEC_TIMEOUT_ERROR.to_string()], now);
+            }
+        }
+        let expired_wait: Vec<String> = self
+            .idx
+            .wait_deadlines
+            .iter()
+            .take_while(|(deadline, _)| *deadline < now)
+            .map(|(_, id)| id.clone())
+            .collect();
+        for processid in expired_wait {
+            self.fail(&processid, vec![WAIT_TIMEOUT_ERROR.to_string()], now);
+        }
+    }
+}
+
+/// Attributes mirror the state of their process (§4.5).
+fn set_attribute_states(process: &mut Process) {
+    for attribute in &mut process.attributes {
+        attribute.state = process.state;
+    }
+}
+
+/// The reference's statistics rule: the first sample (or a non-positive old value) is
+/// taken as is, later ones are combined.
+fn update_stat(stat: &mut f64, sample: f64, combine: impl Fn(f64, f64) -> f64) {
+    *stat = if *stat <= 0.0 {
+        sample
+    } else {
+        combine(*stat, sample)
+    };
+}

@@ -1,0 +1,438 @@
+//! The colony state: the replicated data, the indexes derived from it, and `apply`.
+//!
+//! Only `Data` is snapshotted; the indexes are rebuilt when a snapshot is loaded, so the
+//! two can never disagree on disk. Every change to a process goes through
+//! `State::update_process`, which moves the process's index entries with it.
+
+use crate::command::{Command, Op};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{Attribute, Colony, Executor, Function, Log, Process, ProcessState, User};
+use crate::time::Time;
+use serde::{Deserialize, Serialize};
+use sha3::{Digest, Sha3_256};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a successful command answers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    Empty,
+    Colony(Colony),
+    Executor(Executor),
+    Process(Box<Process>),
+    Attribute(Attribute),
+    Function(Function),
+    User(User),
+}
+
+/// What the node needs to hear about after an apply: wake a long-polling executor, tell
+/// websocket subscribers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A process can now be assigned (submitted, re-queued, or its parents all succeeded).
+    Ready {
+        processid: String,
+        colonyname: String,
+        executortype: String,
+    },
+    /// A process entered `state`.
+    Changed {
+        processid: String,
+        state: ProcessState,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("snapshot format version {0} is not supported")]
+    Version(u8),
+    #[error("snapshot is empty")]
+    Empty,
+    #[error("snapshot does not decode: {0}")]
+    Decode(#[from] bincode::Error),
+}
+
+const SNAPSHOT_FORMAT: u8 = 1;
+
+/// (colony name, executor or user name)
+pub(crate) type NameKey = (String, String);
+
+/// The replicated data: everything a snapshot holds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Data {
+    pub serverid: String,
+    /// The latest `now` applied; never goes backwards.
+    pub clock: Time,
+    pub colonies: BTreeMap<String, Colony>,
+    pub executors: BTreeMap<NameKey, Executor>,
+    pub users: BTreeMap<NameKey, User>,
+    pub functions: BTreeMap<String, Function>,
+    pub processes: BTreeMap<String, Process>,
+    /// Log lines in insertion order, keyed by a sequence number.
+    pub logs: BTreeMap<u64, Log>,
+    pub next_log_seq: u64,
+    pub paused: BTreeSet<String>,
+}
+
+/// Lookups derived from `Data`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Indexes {
+    /// (colony, executor id) -> executor names with that id (ids are not unique, §3.3).
+    pub executor_ids: BTreeMap<(String, String), BTreeSet<String>>,
+    /// (colony, user id) -> user names.
+    pub user_ids: BTreeMap<(String, String), BTreeSet<String>>,
+    /// (colony, executortype) -> assignable processes by (prioritytime, id).
+    pub queue: BTreeMap<(String, String), BTreeSet<(i64, String)>>,
+    /// (colony, state) -> processes by the list order of that state (§6.4).
+    pub by_state: BTreeMap<(String, ProcessState), BTreeSet<(i64, String)>>,
+    /// WAITING processes with a maxwaittime, by deadline.
+    pub wait_deadlines: BTreeSet<(Time, String)>,
+    /// RUNNING processes with a maxexectime, by deadline.
+    pub exec_deadlines: BTreeSet<(Time, String)>,
+    /// attribute id -> process id.
+    pub attribute_owner: BTreeMap<String, String>,
+    /// process id -> log sequence numbers.
+    pub process_logs: BTreeMap<String, Vec<u64>>,
+    /// (colony, executor name) -> log sequence numbers.
+    pub executor_logs: BTreeMap<NameKey, Vec<u64>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct State {
+    pub(crate) data: Data,
+    pub(crate) idx: Indexes,
+    events: Vec<Event>,
+}
+
+/// SHA3-256 as lower-case hex; how the reference derives attribute ids.
+pub(crate) fn sha3_hex(text: &str) -> String {
+    hex::encode(Sha3_256::digest(text.as_bytes()))
+}
+
+impl State {
+    /// Applies one command. An error leaves the state unchanged.
+    pub fn apply(&mut self, command: &Command) -> ApiResult<Reply> {
+        let now = command.now.max(self.data.clock);
+        let caller = command.caller.as_str();
+        self.authorize(caller, &command.op)?;
+        let reply = match &command.op {
+            Op::SetServerId { serverid } => self.set_server_id(serverid),
+            Op::AddColony { colony } => self.add_colony(colony),
+            Op::RemoveColony { colonyname } => self.remove_colony(colonyname),
+            Op::AddExecutor { executor } => self.add_executor(executor, now),
+            Op::ApproveExecutor {
+                colonyname,
+                executorname,
+            } => self.set_executor_state(
+                colonyname,
+                executorname,
+                crate::model::ExecutorState::Approved,
+            ),
+            Op::RejectExecutor {
+                colonyname,
+                executorname,
+            } => self.set_executor_state(
+                colonyname,
+                executorname,
+                crate::model::ExecutorState::Rejected,
+            ),
+            Op::RemoveExecutor {
+                colonyname,
+                executorname,
+            } => self.remove_executor(colonyname, executorname),
+            Op::AddUser { user } => self.add_user(user),
+            Op::RemoveUser { colonyname, name } => self.remove_user(colonyname, name),
+            Op::AddFunction { function } => self.add_function(caller, function),
+            Op::RemoveFunction { functionid } => self.remove_function(functionid),
+            Op::Submit { spec, processid } => self.submit(caller, spec, processid, now),
+            Op::Assign {
+                colonyname,
+                availablecpu,
+                availablemem,
+            } => self.assign(caller, colonyname, availablecpu, availablemem, now),
+            Op::CloseSuccessful { processid, out } => self.close_successful(processid, out, now),
+            Op::CloseFailed { processid, errors } => self.close_failed(processid, errors, now),
+            Op::SetOutput { processid, out } => self.set_output(processid, out),
+            Op::AddAttribute { attribute } => self.add_attribute(attribute),
+            Op::AddLog { processid, message } => self.add_log(caller, processid, message, now),
+            Op::CancelProcess { processid } => self.cancel_process(processid, now),
+            Op::RemoveProcess { processid } => self.remove_process(processid),
+            Op::RemoveAllProcesses { colonyname, state } => {
+                self.remove_all_processes(colonyname, *state)
+            }
+            Op::PauseAssignments { colonyname } => {
+                self.data.paused.insert(colonyname.clone());
+                Ok(Reply::Empty)
+            }
+            Op::ResumeAssignments { colonyname } => {
+                self.data.paused.remove(colonyname);
+                Ok(Reply::Empty)
+            }
+            Op::Tick => {
+                self.fire_deadlines(now);
+                Ok(Reply::Empty)
+            }
+        }?;
+        self.data.clock = now;
+        Ok(reply)
+    }
+
+    /// The events of the applies since the last call.
+    pub fn drain_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    pub(crate) fn emit(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    /// The server owner id; empty until the first leader has set it.
+    pub fn server_id(&self) -> &str {
+        &self.data.serverid
+    }
+
+    /// The state's clock: the latest time any applied command carried.
+    pub fn clock(&self) -> Time {
+        self.data.clock
+    }
+
+    /// The earliest wait or exec deadline, so the leader knows when to propose `Op::Tick`.
+    pub fn next_deadline(&self) -> Option<Time> {
+        let wait = self.idx.wait_deadlines.first().map(|(t, _)| *t);
+        let exec = self.idx.exec_deadlines.first().map(|(t, _)| *t);
+        wait.into_iter().chain(exec).min()
+    }
+
+    /// A format version byte, then bincode of the replicated data.
+    pub fn to_snapshot(&self) -> Vec<u8> {
+        let mut bytes = vec![SNAPSHOT_FORMAT];
+        bincode::serialize_into(&mut bytes, &self.data).expect("serializing to a Vec cannot fail");
+        bytes
+    }
+
+    pub fn from_snapshot(bytes: &[u8]) -> Result<State, SnapshotError> {
+        match bytes.split_first() {
+            None => Err(SnapshotError::Empty),
+            Some((&SNAPSHOT_FORMAT, rest)) => Ok(State::from_data(bincode::deserialize(rest)?)),
+            Some((version, _)) => Err(SnapshotError::Version(*version)),
+        }
+    }
+
+    /// A hash of the replicated data, for comparing replicas.
+    pub fn digest(&self) -> String {
+        hex::encode(Sha3_256::digest(self.to_snapshot()))
+    }
+
+    fn from_data(data: Data) -> State {
+        let mut state = State {
+            data,
+            ..State::default()
+        };
+        let executors: Vec<Executor> = state.data.executors.values().cloned().collect();
+        for executor in &executors {
+            state.index_executor(executor);
+        }
+        let users: Vec<User> = state.data.users.values().cloned().collect();
+        for user in &users {
+            state.index_user(user);
+        }
+        let processes: Vec<Process> = state.data.processes.values().cloned().collect();
+        for process in &processes {
+            state.index_process(process);
+        }
+        let logs: Vec<(u64, NameKey, String)> = state
+            .data
+            .logs
+            .iter()
+            .map(|(seq, log)| {
+                (
+                    *seq,
+                    (log.colonyname.clone(), log.executorname.clone()),
+                    log.processid.clone(),
+                )
+            })
+            .collect();
+        for (seq, executor, processid) in logs {
+            state.index_log(seq, executor, processid);
+        }
+        state
+    }
+
+    pub(crate) fn index_executor(&mut self, executor: &Executor) {
+        self.idx
+            .executor_ids
+            .entry((executor.colonyname.clone(), executor.executorid.clone()))
+            .or_default()
+            .insert(executor.executorname.clone());
+    }
+
+    pub(crate) fn unindex_executor(&mut self, executor: &Executor) {
+        let key = (executor.colonyname.clone(), executor.executorid.clone());
+        if let Some(names) = self.idx.executor_ids.get_mut(&key) {
+            names.remove(&executor.executorname);
+            if names.is_empty() {
+                self.idx.executor_ids.remove(&key);
+            }
+        }
+    }
+
+    pub(crate) fn index_user(&mut self, user: &User) {
+        self.idx
+            .user_ids
+            .entry((user.colonyname.clone(), user.userid.clone()))
+            .or_default()
+            .insert(user.name.clone());
+    }
+
+    pub(crate) fn unindex_user(&mut self, user: &User) {
+        let key = (user.colonyname.clone(), user.userid.clone());
+        if let Some(names) = self.idx.user_ids.get_mut(&key) {
+            names.remove(&user.name);
+            if names.is_empty() {
+                self.idx.user_ids.remove(&key);
+            }
+        }
+    }
+
+    pub(crate) fn index_log(&mut self, seq: u64, executor: NameKey, processid: String) {
+        if !processid.is_empty() {
+            self.idx
+                .process_logs
+                .entry(processid)
+                .or_default()
+                .push(seq);
+        }
+        self.idx
+            .executor_logs
+            .entry(executor)
+            .or_default()
+            .push(seq);
+    }
+
+    /// The position of a process in the listing of its state (§6.4 orders).
+    pub(crate) fn list_key(process: &Process) -> i64 {
+        match process.state {
+            ProcessState::Waiting => process.prioritytime,
+            ProcessState::Running => process.starttime.ordinal(),
+            _ => process.endtime.ordinal(),
+        }
+    }
+
+    /// Whether the assignment loop may hand the process out.
+    pub(crate) fn is_assignable(process: &Process) -> bool {
+        process.state == ProcessState::Waiting && !process.isassigned && !process.waitforparents
+    }
+
+    fn index_entries(&mut self, process: &Process, insert: bool) {
+        let id = process.processid.clone();
+        let colony = process.spec.conditions.colonyname.clone();
+        let by_state = self
+            .idx
+            .by_state
+            .entry((colony.clone(), process.state))
+            .or_default();
+        let key = (Self::list_key(process), id.clone());
+        if insert {
+            by_state.insert(key);
+        } else {
+            by_state.remove(&key);
+        }
+        if Self::is_assignable(process) {
+            let queue = self
+                .idx
+                .queue
+                .entry((colony.clone(), process.spec.conditions.executortype.clone()))
+                .or_default();
+            let key = (process.prioritytime, id.clone());
+            if insert {
+                queue.insert(key);
+            } else {
+                queue.remove(&key);
+            }
+        }
+        if process.state == ProcessState::Waiting && process.spec.maxwaittime > 0 {
+            let key = (process.waitdeadline, id.clone());
+            if insert {
+                self.idx.wait_deadlines.insert(key);
+            } else {
+                self.idx.wait_deadlines.remove(&key);
+            }
+        }
+        // Only -1 disables the exec limit (§5.4): 0 and other negatives leave the deadline
+        // at zero time, which has always passed.
+        if process.state == ProcessState::Running && process.spec.maxexectime != -1 {
+            let key = (process.execdeadline, id.clone());
+            if insert {
+                self.idx.exec_deadlines.insert(key);
+            } else {
+                self.idx.exec_deadlines.remove(&key);
+            }
+        }
+        for attribute in &process.attributes {
+            if insert {
+                self.idx
+                    .attribute_owner
+                    .insert(attribute.attributeid.clone(), id.clone());
+            } else {
+                self.idx.attribute_owner.remove(&attribute.attributeid);
+            }
+        }
+    }
+
+    pub(crate) fn index_process(&mut self, process: &Process) {
+        self.index_entries(process, true);
+    }
+
+    pub(crate) fn unindex_process(&mut self, process: &Process) {
+        self.index_entries(process, false);
+    }
+
+    pub(crate) fn insert_process(&mut self, process: Process) {
+        self.index_process(&process);
+        self.data
+            .processes
+            .insert(process.processid.clone(), process);
+    }
+
+    /// Changes a stored process and moves its index entries. Returns false if it is unknown.
+    pub(crate) fn update_process(
+        &mut self,
+        processid: &str,
+        change: impl FnOnce(&mut Process),
+    ) -> bool {
+        let Some(mut process) = self.data.processes.remove(processid) else {
+            return false;
+        };
+        self.unindex_process(&process);
+        change(&mut process);
+        self.insert_process(process);
+        true
+    }
+
+    pub(crate) fn delete_process(&mut self, processid: &str) -> Option<Process> {
+        let process = self.data.processes.remove(processid)?;
+        self.unindex_process(&process);
+        if let Some(seqs) = self.idx.process_logs.remove(processid) {
+            for seq in seqs {
+                if let Some(log) = self.data.logs.remove(&seq) {
+                    let key = (log.colonyname, log.executorname);
+                    if let Some(list) = self.idx.executor_logs.get_mut(&key) {
+                        list.retain(|s| *s != seq);
+                    }
+                }
+            }
+        }
+        Some(process)
+    }
+
+    pub(crate) fn process(&self, processid: &str) -> Option<&Process> {
+        self.data.processes.get(processid)
+    }
+
+    pub(crate) fn colony_exists(&self, name: &str) -> bool {
+        self.data.colonies.contains_key(name)
+    }
+
+    pub(crate) fn not_found_colony(name: &str) -> ApiError {
+        ApiError::bad_request(format!("Colony with name {name} not found"))
+    }
+}

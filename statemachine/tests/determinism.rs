@@ -1,0 +1,232 @@
+//! Replaying the same commands gives the same state, and a snapshot restores it exactly.
+
+// Not every helper of the shared fixture is used by this file.
+#[allow(dead_code)]
+mod fixture;
+
+use colonies_statemachine::json::Json;
+use colonies_statemachine::model::ProcessState;
+use colonies_statemachine::{Command, Op, State};
+use fixture::*;
+use proptest::prelude::*;
+use serde_json::json;
+
+/// One client or leader action, in terms the generator can pick from.
+#[derive(Clone, Debug)]
+enum Action {
+    Submit {
+        kind: usize,
+        priority: i64,
+        maxexectime: i64,
+        maxretries: i64,
+        maxwaittime: i64,
+    },
+    Assign {
+        executor: usize,
+    },
+    Close {
+        executor: usize,
+        nth: usize,
+        ok: bool,
+    },
+    Tick {
+        advance: i64,
+    },
+    Cancel {
+        nth: usize,
+    },
+}
+
+const EXECUTORS: [&str; 3] = [EXEC_A, EXEC_B, STRANGER];
+const KINDS: [&str; 2] = ["cli", "gpu"];
+
+fn action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        (0..2usize, -3..3i64, -1..4i64, -1..3i64, -1..6i64).prop_map(
+            |(kind, priority, maxexectime, maxretries, maxwaittime)| {
+                Action::Submit {
+                    kind,
+                    priority,
+                    maxexectime,
+                    maxretries,
+                    maxwaittime,
+                }
+            }
+        ),
+        (0..3usize).prop_map(|executor| Action::Assign { executor }),
+        (0..3usize, 0..20usize, any::<bool>()).prop_map(|(executor, nth, ok)| Action::Close {
+            executor,
+            nth,
+            ok
+        }),
+        (0..4i64).prop_map(|advance| Action::Tick { advance }),
+        (0..20usize).prop_map(|nth| Action::Cancel { nth }),
+    ]
+}
+
+/// Turns actions into commands, as a leader would stamp them.
+fn commands(actions: &[Action]) -> Vec<Command> {
+    let mut now = 0;
+    let mut submitted = Vec::new();
+    let mut out = Vec::new();
+    let mut push = |caller: &str, now: i64, op: Op| {
+        out.push(Command {
+            caller: caller.into(),
+            now: at(now),
+            op,
+        })
+    };
+    let nth = |submitted: &Vec<String>, n: usize| {
+        submitted
+            .get(n % submitted.len().max(1))
+            .cloned()
+            .unwrap_or_default()
+    };
+    for action in actions {
+        match action {
+            Action::Submit {
+                kind,
+                priority,
+                maxexectime,
+                maxretries,
+                maxwaittime,
+            } => {
+                let mut spec = World::spec(KINDS[*kind]);
+                spec.priority = *priority;
+                spec.maxexectime = *maxexectime;
+                spec.maxretries = *maxretries;
+                spec.maxwaittime = *maxwaittime;
+                spec.args = vec![Json(json!({"n": submitted.len(), "f": 1.5}))];
+                let processid = pid(submitted.len() as u64 + 1000);
+                submitted.push(processid.clone());
+                push(EXEC_A, now, Op::Submit { spec, processid });
+            }
+            Action::Assign { executor } => push(
+                EXECUTORS[*executor],
+                now,
+                Op::Assign {
+                    colonyname: COLONY.into(),
+                    availablecpu: String::new(),
+                    availablemem: String::new(),
+                },
+            ),
+            Action::Close {
+                executor,
+                nth: n,
+                ok,
+            } => {
+                let processid = nth(&submitted, *n);
+                let op = if *ok {
+                    Op::CloseSuccessful {
+                        processid,
+                        out: vec![Json(json!(n))],
+                    }
+                } else {
+                    Op::CloseFailed {
+                        processid,
+                        errors: vec!["boom".into()],
+                    }
+                };
+                push(EXECUTORS[*executor], now, op);
+            }
+            Action::Tick { advance } => {
+                now += advance;
+                push("", now, Op::Tick);
+            }
+            Action::Cancel { nth: n } => push(
+                EXEC_B,
+                now,
+                Op::CancelProcess {
+                    processid: nth(&submitted, *n),
+                },
+            ),
+        }
+    }
+    out
+}
+
+fn replay(start: &State, commands: &[Command]) -> (State, Vec<String>) {
+    let mut state = start.clone();
+    let results = commands
+        .iter()
+        .map(|c| match state.apply(c) {
+            Ok(_) => "ok".to_string(),
+            Err(e) => format!("{} {}", e.status, e.message),
+        })
+        .collect();
+    (state, results)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn the_same_commands_give_the_same_state(actions in prop::collection::vec(action(), 1..80)) {
+        // STRANGER is a third executor, of type gpu, here.
+        let mut w = World::new();
+        w.add_executor(STRANGER, "g", "gpu");
+        let start = w.state.clone();
+        let commands = commands(&actions);
+        let (first, first_results) = replay(&start, &commands);
+        let (second, second_results) = replay(&start, &commands);
+        prop_assert_eq!(&first_results, &second_results);
+        prop_assert_eq!(first.digest(), second.digest());
+        prop_assert_eq!(&first, &second);
+
+        // A snapshot at any point, then the rest of the log, ends in the same state.
+        let cut = commands.len() / 2;
+        let (middle, _) = replay(&start, &commands[..cut]);
+        let restored = State::from_snapshot(&middle.to_snapshot()).unwrap();
+        let (resumed, _) = replay(&restored, &commands[cut..]);
+        prop_assert_eq!(resumed.digest(), first.digest());
+
+        // Invariants: a RUNNING process is always held by someone; nothing WAITING is.
+        for state in ProcessState::ALL {
+            let query = colonies_statemachine::queries::ProcessQuery {
+                colonyname: COLONY.into(), count: 100, state: state.code(), ..Default::default()
+            };
+            for p in first.get_processes(EXEC_A, &query).unwrap() {
+                prop_assert_eq!(p.state, *state);
+                match p.state {
+                    ProcessState::Running => prop_assert!(!p.assignedexecutorid.is_empty()),
+                    ProcessState::Waiting => prop_assert!(p.assignedexecutorid.is_empty()),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_snapshot_restores_data_and_indexes() {
+    let mut w = World::new();
+    let mut spec = World::spec("cli");
+    spec.maxexectime = 5;
+    spec.env.insert("K".into(), "V".into());
+    spec.kwargs
+        .insert("nested".into(), Json(json!({"a": [1, null, "x"]})));
+    let id = w.submit(spec).processid;
+    w.submit(World::spec("cli"));
+    w.assign(EXEC_A).unwrap();
+    w.ok(
+        EXEC_A,
+        Op::AddLog {
+            processid: id.clone(),
+            message: "hello".into(),
+        },
+    );
+    w.state.drain_events();
+    let restored = State::from_snapshot(&w.state.to_snapshot()).unwrap();
+    assert_eq!(
+        restored, w.state,
+        "indexes rebuilt from the data equal the ones kept up to date"
+    );
+    assert_eq!(restored.next_deadline(), w.state.next_deadline());
+}
+
+#[test]
+fn a_bad_snapshot_is_an_error_not_a_panic() {
+    assert!(State::from_snapshot(&[]).is_err());
+    assert!(State::from_snapshot(&[99, 1, 2]).is_err());
+    assert!(State::from_snapshot(&[1, 1, 2, 3]).is_err());
+}
