@@ -22,9 +22,10 @@ impl State {
         if colonyname.is_empty() {
             return Err(ApiError::forbidden("Empty Colony name"));
         }
-        self.data.colonies.get(colonyname).ok_or_else(|| {
-            ApiError::forbidden(format!("Colony with name {colonyname} does not exists"))
-        })
+        self.data
+            .colonies
+            .get(colonyname)
+            .ok_or_else(|| ApiError::forbidden(format!("Colony with name {colonyname} does not exists")))
     }
 
     pub fn require_colony_owner(&self, caller: &str, colonyname: &str) -> ApiResult<()> {
@@ -39,19 +40,13 @@ impl State {
     /// executor check always reports the user error, as the reference does (§3.2).
     pub fn require_member(&self, caller: &str, colonyname: &str, approved: bool) -> ApiResult<()> {
         self.existing_colony(colonyname)?;
-        let is_executor = self
-            .executors_with_id(colonyname, caller)
-            .any(|e| !approved || e.state == ExecutorState::Approved);
-        let is_user = self
-            .idx
-            .user_ids
-            .contains_key(&(colonyname.to_string(), caller.to_string()));
+        let is_executor =
+            self.executors_with_id(colonyname, caller).any(|e| !approved || e.state == ExecutorState::Approved);
+        let is_user = self.idx.user_ids.contains_key(&(colonyname.to_string(), caller.to_string()));
         if is_executor || is_user {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
-                "Access denied, not a member of Colony with name {colonyname}"
-            )))
+            Err(ApiError::forbidden(format!("Access denied, not a member of Colony with name {colonyname}")))
         }
     }
 
@@ -66,11 +61,7 @@ impl State {
             .get(&(colonyname.to_string(), id.to_string()))
             .into_iter()
             .flatten()
-            .filter_map(move |name| {
-                self.data
-                    .executors
-                    .get(&(colonyname.to_string(), name.clone()))
-            })
+            .filter_map(move |name| self.data.executors.get(&(colonyname.to_string(), name.clone())))
     }
 
     /// The process, or `error` (whose status differs per RPC, §5.3).
@@ -78,12 +69,7 @@ impl State {
         self.process(processid).ok_or(error)
     }
 
-    fn require_assigned(
-        process: &Process,
-        caller: &str,
-        not_assigned: &str,
-        other: &str,
-    ) -> ApiResult<()> {
+    fn require_assigned(process: &Process, caller: &str, not_assigned: &str, other: &str) -> ApiResult<()> {
         if process.assignedexecutorid.is_empty() {
             Err(ApiError::forbidden(not_assigned))
         } else if process.assignedexecutorid != caller {
@@ -112,9 +98,7 @@ impl State {
                 if caller.is_empty() {
                     Ok(())
                 } else {
-                    Err(ApiError::forbidden(
-                        "Access denied, timers are fired by the cluster leader",
-                    ))
+                    Err(ApiError::forbidden("Access denied, timers are fired by the cluster leader"))
                 }
             }
             Op::AddColony { .. } | Op::RemoveColony { .. } => self.require_server_owner(caller),
@@ -137,36 +121,27 @@ impl State {
                     ))
                 })?;
                 if executor.executorid != caller {
-                    return Err(ApiError::forbidden(
-                        "Not allowed to add a function to another executor",
-                    ));
+                    return Err(ApiError::forbidden("Not allowed to add a function to another executor"));
                 }
                 Ok(())
             }
             Op::RemoveFunction { functionid } => {
                 if functionid.is_empty() {
-                    return Err(ApiError::bad_request(
-                        "Failed to remove function, functionid is empty",
-                    ));
+                    return Err(ApiError::bad_request("Failed to remove function, functionid is empty"));
                 }
-                let function = self.data.functions.get(functionid).ok_or_else(|| {
-                    ApiError::not_found("Failed to remove function, function does not exist")
-                })?;
-                self.require_member(caller, &function.colonyname, true)?;
-                let owner = self
+                let function = self
                     .data
-                    .executors
-                    .get(&(function.colonyname.clone(), function.executorname.clone()));
+                    .functions
+                    .get(functionid)
+                    .ok_or_else(|| ApiError::not_found("Failed to remove function, function does not exist"))?;
+                self.require_member(caller, &function.colonyname, true)?;
+                let owner = self.data.executors.get(&(function.colonyname.clone(), function.executorname.clone()));
                 match owner {
                     Some(executor) if executor.executorid == caller => Ok(()),
-                    _ => Err(ApiError::forbidden(
-                        "Not allowed to remove a function of another executor",
-                    )),
+                    _ => Err(ApiError::forbidden("Not allowed to remove a function of another executor")),
                 }
             }
-            Op::Submit { spec, .. } => {
-                self.require_member(caller, &spec.conditions.colonyname, true)
-            }
+            Op::Submit { spec, .. } => self.require_member(caller, &spec.conditions.colonyname, true),
             Op::Assign { colonyname, .. } => self.require_member(caller, colonyname, true),
             Op::CloseSuccessful { processid, .. } => {
                 let process = self.existing_process(
@@ -195,10 +170,8 @@ impl State {
                 )
             }
             Op::SetOutput { processid, .. } => {
-                let process = self.existing_process(
-                    processid,
-                    ApiError::internal("Failed to set output, process is nil"),
-                )?;
+                let process =
+                    self.existing_process(processid, ApiError::internal("Failed to set output, process is nil"))?;
                 self.require_member(caller, &process.spec.conditions.colonyname, true)?;
                 if process.assignedexecutorid != caller {
                     return Err(ApiError::forbidden(
@@ -223,10 +196,8 @@ impl State {
                 Ok(())
             }
             Op::AddLog { processid, .. } => {
-                let process = self.existing_process(
-                    processid,
-                    ApiError::internal("Failed to add log, process is nil"),
-                )?;
+                let process =
+                    self.existing_process(processid, ApiError::internal("Failed to add log, process is nil"))?;
                 self.require_member(caller, &process.spec.conditions.colonyname, true)?;
                 Self::require_running(process, "Failed to set output, process is not running")?;
                 if process.assignedexecutorid != caller {
@@ -237,27 +208,19 @@ impl State {
                 Ok(())
             }
             Op::CancelProcess { processid } => {
-                let process = self.existing_process(
-                    processid,
-                    ApiError::internal("Failed to cancel process, process is nil"),
-                )?;
+                let process =
+                    self.existing_process(processid, ApiError::internal("Failed to cancel process, process is nil"))?;
                 self.require_member(caller, &process.spec.conditions.colonyname, true)
             }
             Op::RemoveProcess { processid } => {
-                let process = self.existing_process(
-                    processid,
-                    ApiError::internal("Failed to remove process, process is nil"),
-                )?;
+                let process =
+                    self.existing_process(processid, ApiError::internal("Failed to remove process, process is nil"))?;
                 self.require_member(caller, &process.spec.conditions.colonyname, true)
             }
         }
     }
 
     fn require_running(process: &Process, message: &str) -> ApiResult<()> {
-        if process.state == ProcessState::Running {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(message))
-        }
+        if process.state == ProcessState::Running { Ok(()) } else { Err(ApiError::forbidden(message)) }
     }
 }

@@ -31,7 +31,7 @@ pub enum Op {
         colonyname: String,
     },
     AddExecutor {
-        executor: Executor,
+        executor: Box<Executor>,
     },
     ApproveExecutor {
         colonyname: String,
@@ -60,7 +60,7 @@ pub enum Op {
         functionid: String,
     },
     Submit {
-        spec: FunctionSpec,
+        spec: Box<FunctionSpec>,
         processid: String,
     },
     /// The state machine picks the process, so two executors can never get the same one.

@@ -10,11 +10,7 @@ pub struct Json(pub serde_json::Value);
 
 impl Serialize for Json {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            self.0.serialize(s)
-        } else {
-            s.serialize_str(&self.0.to_string())
-        }
+        if s.is_human_readable() { self.0.serialize(s) } else { s.serialize_str(&self.0.to_string()) }
     }
 }
 
@@ -24,9 +20,7 @@ impl<'de> Deserialize<'de> for Json {
             serde_json::Value::deserialize(d).map(Json)
         } else {
             let text = String::deserialize(d)?;
-            serde_json::from_str(&text)
-                .map(Json)
-                .map_err(serde::de::Error::custom)
+            serde_json::from_str(&text).map(Json).map_err(serde::de::Error::custom)
         }
     }
 }
@@ -44,9 +38,5 @@ where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default,
 {
-    if d.is_human_readable() {
-        Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-    } else {
-        T::deserialize(d)
-    }
+    if d.is_human_readable() { Ok(Option::<T>::deserialize(d)?.unwrap_or_default()) } else { T::deserialize(d) }
 }

@@ -4,8 +4,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::json::Json;
 use crate::model::{
-    Attribute, AttributeType, Colony, Executor, ExecutorState, Function, FunctionSpec, Log,
-    Process, ProcessState, User,
+    Attribute, AttributeType, Colony, Executor, ExecutorState, Function, FunctionSpec, Log, Process, ProcessState, User,
 };
 use crate::resources::{format_cpu, format_memory, parse_available, parse_cpu, parse_memory};
 use crate::state::{Event, Reply, State, sha3_hex};
@@ -42,9 +41,7 @@ fn normalise_spec(spec: &FunctionSpec) -> ApiResult<FunctionSpec> {
 impl State {
     pub(crate) fn set_server_id(&mut self, serverid: &str) -> ApiResult<Reply> {
         if serverid.len() != 64 {
-            return Err(ApiError::bad_request(
-                "Failed to change server id, invalid server id length",
-            ));
+            return Err(ApiError::bad_request("Failed to change server id, invalid server id length"));
         }
         self.data.serverid = serverid.to_string();
         Ok(Reply::Empty)
@@ -52,22 +49,15 @@ impl State {
 
     pub(crate) fn add_colony(&mut self, colony: &Colony) -> ApiResult<Reply> {
         if colony.colonyid.len() != 64 {
-            return Err(ApiError::bad_request(
-                "Failed to add colony, invalid colony Id length",
-            ));
+            return Err(ApiError::bad_request("Failed to add colony, invalid colony Id length"));
         }
         if colony.name.is_empty() {
             return Err(ApiError::bad_request("Failed to add colony, name is empty"));
         }
         if self.colony_exists(&colony.name) {
-            return Err(ApiError::bad_request(format!(
-                "A Colony with name {} already exists",
-                colony.name
-            )));
+            return Err(ApiError::bad_request(format!("A Colony with name {} already exists", colony.name)));
         }
-        self.data
-            .colonies
-            .insert(colony.name.clone(), colony.clone());
+        self.data.colonies.insert(colony.name.clone(), colony.clone());
         Ok(Reply::Colony(colony.clone()))
     }
 
@@ -75,31 +65,20 @@ impl State {
         if !self.colony_exists(colonyname) {
             return Err(Self::not_found_colony(colonyname));
         }
-        let executors: Vec<_> = self
-            .data
-            .executors
-            .range(Self::colony_range(colonyname))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let executors: Vec<_> =
+            self.data.executors.range(Self::colony_range(colonyname)).map(|(k, _)| k.clone()).collect();
         for key in executors {
             if let Some(executor) = self.data.executors.remove(&key) {
                 self.unindex_executor(&executor);
             }
         }
-        let users: Vec<_> = self
-            .data
-            .users
-            .range(Self::colony_range(colonyname))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let users: Vec<_> = self.data.users.range(Self::colony_range(colonyname)).map(|(k, _)| k.clone()).collect();
         for key in users {
             if let Some(user) = self.data.users.remove(&key) {
                 self.unindex_user(&user);
             }
         }
-        self.data
-            .functions
-            .retain(|_, f| f.colonyname != colonyname);
+        self.data.functions.retain(|_, f| f.colonyname != colonyname);
         let processes: Vec<String> = self
             .data
             .processes
@@ -110,12 +89,8 @@ impl State {
         for processid in processes {
             self.delete_process(&processid);
         }
-        let executor_logs: Vec<_> = self
-            .idx
-            .executor_logs
-            .range(Self::colony_range(colonyname))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let executor_logs: Vec<_> =
+            self.idx.executor_logs.range(Self::colony_range(colonyname)).map(|(k, _)| k.clone()).collect();
         for key in executor_logs {
             for seq in self.idx.executor_logs.remove(&key).unwrap_or_default() {
                 self.data.logs.remove(&seq);
@@ -135,14 +110,10 @@ impl State {
 
     pub(crate) fn add_executor(&mut self, executor: &Executor, now: Time) -> ApiResult<Reply> {
         if executor.executorname.is_empty() {
-            return Err(ApiError::bad_request(
-                "Failed to add executor, executor name is empty",
-            ));
+            return Err(ApiError::bad_request("Failed to add executor, executor name is empty"));
         }
         if executor.executorid.len() != 64 {
-            return Err(ApiError::bad_request(
-                "Failed to add executor, invalid executor Id length",
-            ));
+            return Err(ApiError::bad_request("Failed to add executor, invalid executor Id length"));
         }
         let key = (executor.colonyname.clone(), executor.executorname.clone());
         if self.data.executors.contains_key(&key) {
@@ -159,12 +130,7 @@ impl State {
         Ok(Reply::Executor(stored))
     }
 
-    fn executor_or(
-        &self,
-        colonyname: &str,
-        executorname: &str,
-        message: &str,
-    ) -> ApiResult<&Executor> {
+    fn executor_or(&self, colonyname: &str, executorname: &str, message: &str) -> ApiResult<&Executor> {
         self.data
             .executors
             .get(&(colonyname.to_string(), executorname.to_string()))
@@ -177,21 +143,9 @@ impl State {
         executorname: &str,
         state: ExecutorState,
     ) -> ApiResult<Reply> {
-        let verb = if state == ExecutorState::Approved {
-            "approve"
-        } else {
-            "reject"
-        };
-        self.executor_or(
-            colonyname,
-            executorname,
-            &format!("Failed to {verb} executor, executor is nil"),
-        )?;
-        if let Some(executor) = self
-            .data
-            .executors
-            .get_mut(&(colonyname.to_string(), executorname.to_string()))
-        {
+        let verb = if state == ExecutorState::Approved { "approve" } else { "reject" };
+        self.executor_or(colonyname, executorname, &format!("Failed to {verb} executor, executor is nil"))?;
+        if let Some(executor) = self.data.executors.get_mut(&(colonyname.to_string(), executorname.to_string())) {
             executor.state = state;
         }
         Ok(Reply::Empty)
@@ -199,24 +153,12 @@ impl State {
 
     /// Marks the executor UNREGISTERED (the row stays, §3.3), puts its running processes
     /// back in the queue without counting a retry, and drops its functions.
-    pub(crate) fn remove_executor(
-        &mut self,
-        colonyname: &str,
-        executorname: &str,
-    ) -> ApiResult<Reply> {
+    pub(crate) fn remove_executor(&mut self, colonyname: &str, executorname: &str) -> ApiResult<Reply> {
         let executorid = self
-            .executor_or(
-                colonyname,
-                executorname,
-                "Failed to remove executor, executor is nil",
-            )?
+            .executor_or(colonyname, executorname, "Failed to remove executor, executor is nil")?
             .executorid
             .clone();
-        if let Some(executor) = self
-            .data
-            .executors
-            .get_mut(&(colonyname.to_string(), executorname.to_string()))
-        {
+        if let Some(executor) = self.data.executors.get_mut(&(colonyname.to_string(), executorname.to_string())) {
             executor.state = ExecutorState::Unregistered;
         }
         let running: Vec<String> = self
@@ -226,17 +168,12 @@ impl State {
             .into_iter()
             .flatten()
             .map(|(_, id)| id.clone())
-            .filter(|id| {
-                self.process(id)
-                    .is_some_and(|p| p.assignedexecutorid == executorid)
-            })
+            .filter(|id| self.process(id).is_some_and(|p| p.assignedexecutorid == executorid))
             .collect();
         for processid in running {
             self.requeue(&processid, None);
         }
-        self.data
-            .functions
-            .retain(|_, f| !(f.colonyname == colonyname && f.executorname == executorname));
+        self.data.functions.retain(|_, f| !(f.colonyname == colonyname && f.executorname == executorname));
         Ok(Reply::Empty)
     }
 
@@ -268,22 +205,16 @@ impl State {
 
     pub(crate) fn add_function(&mut self, caller: &str, function: &Function) -> ApiResult<Reply> {
         if function.functionid.is_empty() {
-            return Err(ApiError::bad_request(
-                "Failed to add function, function id is empty",
-            ));
+            return Err(ApiError::bad_request("Failed to add function, function id is empty"));
         }
         if self.data.functions.contains_key(&function.functionid) {
-            return Err(ApiError::bad_request(
-                "Failed to add function, a function with that id exists",
-            ));
+            return Err(ApiError::bad_request("Failed to add function, a function with that id exists"));
         }
         let mut stored = function.clone();
         if let Some(executor) = self.executors_with_id(&function.colonyname, caller).next() {
             stored.locationname = executor.locationname.clone();
         }
-        self.data
-            .functions
-            .insert(stored.functionid.clone(), stored.clone());
+        self.data.functions.insert(stored.functionid.clone(), stored.clone());
         Ok(Reply::Function(stored))
     }
 
@@ -298,36 +229,21 @@ impl State {
         if let Some(executor) = self.executors_with_id(colonyname, caller).next() {
             return Some(executor.executorname.clone());
         }
-        let any_colony = self
-            .idx
-            .executor_ids
-            .iter()
-            .find(|((_, id), _)| id == caller);
+        let any_colony = self.idx.executor_ids.iter().find(|((_, id), _)| id == caller);
         if let Some((_, names)) = any_colony {
             return names.first().cloned();
         }
-        self.idx
-            .user_ids
-            .get(&(colonyname.to_string(), caller.to_string()))
-            .and_then(|names| names.first().cloned())
+        self.idx.user_ids.get(&(colonyname.to_string(), caller.to_string())).and_then(|names| names.first().cloned())
     }
 
-    pub(crate) fn submit(
-        &mut self,
-        caller: &str,
-        spec: &FunctionSpec,
-        processid: &str,
-        now: Time,
-    ) -> ApiResult<Reply> {
+    pub(crate) fn submit(&mut self, caller: &str, spec: &FunctionSpec, processid: &str, now: Time) -> ApiResult<Reply> {
         if !(MIN_PRIORITY..=MAX_PRIORITY).contains(&spec.priority) {
             return Err(ApiError::bad_request(format!(
                 "Failed to submit function spec, priority outside range [{MIN_PRIORITY}, {MAX_PRIORITY}]"
             )));
         }
         if processid.is_empty() || self.process(processid).is_some() {
-            return Err(ApiError::internal(
-                "Failed to submit function spec, process id is not new",
-            ));
+            return Err(ApiError::internal("Failed to submit function spec, process id is not new"));
         }
         let colonyname = spec.conditions.colonyname.clone();
         let initiatorname = self
@@ -354,16 +270,9 @@ impl State {
             initiatorid: caller.to_string(),
             initiatorname,
             state: ProcessState::Waiting,
-            prioritytime: spec
-                .priority
-                .saturating_mul(-PRIORITY_STEP_NANOS)
-                .saturating_add(now_nanos),
+            prioritytime: spec.priority.saturating_mul(-PRIORITY_STEP_NANOS).saturating_add(now_nanos),
             submissiontime: now,
-            waitdeadline: if spec.maxwaittime > 0 {
-                now.plus_seconds(spec.maxwaittime)
-            } else {
-                Time::ZERO
-            },
+            waitdeadline: if spec.maxwaittime > 0 { now.plus_seconds(spec.maxwaittime) } else { Time::ZERO },
             attributes,
             spec,
             ..Process::default()
@@ -382,10 +291,7 @@ impl State {
                 executortype: process.spec.conditions.executortype.clone(),
             });
         }
-        self.emit(Event::Changed {
-            processid: process.processid.clone(),
-            state: process.state,
-        });
+        self.emit(Event::Changed { processid: process.processid.clone(), state: process.state });
     }
 
     fn announce_by_id(&mut self, processid: &str) {
@@ -399,43 +305,26 @@ impl State {
         let conditions = &process.spec.conditions;
         let named = match conditions.executornames.as_deref() {
             None | Some([]) => true,
-            Some(names) => names
-                .iter()
-                .any(|n| n == "*" || *n == executor.executorname),
+            Some(names) => names.iter().any(|n| n == "*" || *n == executor.executorname),
         };
-        let location = conditions.locationname.is_empty()
-            || conditions
-                .locationname
-                .eq_ignore_ascii_case(&executor.locationname);
+        let location =
+            conditions.locationname.is_empty() || conditions.locationname.eq_ignore_ascii_case(&executor.locationname);
         // Stored specs are normalised, so these parse; an unparsable one is never assigned.
         let fits = parse_cpu(&conditions.cpu).is_ok_and(|c| c <= cpu)
             && parse_memory(&conditions.mem).is_ok_and(|m| m <= mem)
-            && [
-                conditions.nodes,
-                conditions.processes,
-                conditions.processespernode,
-            ]
-            .iter()
-            .all(|n| *n <= MAX_NODES_OR_PROCESSES);
+            && [conditions.nodes, conditions.processes, conditions.processespernode]
+                .iter()
+                .all(|n| *n <= MAX_NODES_OR_PROCESSES);
         named && location && fits
     }
 
     /// The best waiting process `executor` may run: lowest prioritytime first.
-    fn pick_process(
-        &self,
-        colonyname: &str,
-        executor: &Executor,
-        cpu: i64,
-        mem: i64,
-    ) -> Option<String> {
+    fn pick_process(&self, colonyname: &str, executor: &Executor, cpu: i64, mem: i64) -> Option<String> {
         self.idx
             .queue
             .get(&(colonyname.to_string(), executor.executortype.clone()))?
             .iter()
-            .find(|(_, id)| {
-                self.process(id)
-                    .is_some_and(|p| Self::can_run(p, executor, cpu, mem))
-            })
+            .find(|(_, id)| self.process(id).is_some_and(|p| Self::can_run(p, executor, cpu, mem)))
             .map(|(_, id)| id.clone())
     }
 
@@ -454,10 +343,7 @@ impl State {
             .cloned()
             .ok_or_else(|| ApiError::internal("Failed to assign process, executor not found"))?;
         if self.data.paused.contains(colonyname) {
-            return Err(ApiError::new(
-                503,
-                "No processes available: colony assignments are paused",
-            ));
+            return Err(ApiError::new(503, "No processes available: colony assignments are paused"));
         }
         let processid = self
             .pick_process(colonyname, &executor, cpu, mem)
@@ -483,43 +369,26 @@ impl State {
             }
             set_attribute_states(p);
         });
-        if let Some(stored) = self
-            .data
-            .executors
-            .get_mut(&(colonyname.to_string(), executor.executorname.clone()))
-        {
+        if let Some(stored) = self.data.executors.get_mut(&(colonyname.to_string(), executor.executorname.clone())) {
             stored.lastheardfromtime = now;
         }
         self.announce_by_id(&processid);
-        let process = self
-            .process(&processid)
-            .cloned()
-            .ok_or_else(|| ApiError::internal("assigned process vanished"))?;
+        let process =
+            self.process(&processid).cloned().ok_or_else(|| ApiError::internal("assigned process vanished"))?;
         Ok(Reply::Process(Box::new(process)))
     }
 
-    pub(crate) fn close_successful(
-        &mut self,
-        processid: &str,
-        out: &[Json],
-        now: Time,
-    ) -> ApiResult<Reply> {
+    pub(crate) fn close_successful(&mut self, processid: &str, out: &[Json], now: Time) -> ApiResult<Reply> {
         let state = self.process(processid).map(|p| p.state).unwrap_or_default();
         match state {
             ProcessState::Failed => {
-                return Err(ApiError::bad_request(
-                    "Tried to set failed process as successful",
-                ));
+                return Err(ApiError::bad_request("Tried to set failed process as successful"));
             }
             ProcessState::Cancelled => {
-                return Err(ApiError::bad_request(
-                    "Tried to set cancelled process as successful",
-                ));
+                return Err(ApiError::bad_request("Tried to set cancelled process as successful"));
             }
             ProcessState::Waiting => {
-                return Err(ApiError::bad_request(
-                    "Tried to set waiting process as successful without being running",
-                ));
+                return Err(ApiError::bad_request("Tried to set waiting process as successful without being running"));
             }
             // Closing a SUCCESS process again is allowed: executors retry closes (§12.14).
             ProcessState::Running | ProcessState::Success => {}
@@ -560,38 +429,23 @@ impl State {
                 update_stat(&mut function.maxwaittime, wait, f64::max);
                 update_stat(&mut function.minexectime, exec, f64::min);
                 update_stat(&mut function.maxexectime, exec, f64::max);
-                update_stat(&mut function.avgwaittime, wait, |old, new| {
-                    (old + new) / 2.0
-                });
-                update_stat(&mut function.avgexectime, exec, |old, new| {
-                    (old + new) / 2.0
-                });
+                update_stat(&mut function.avgwaittime, wait, |old, new| (old + new) / 2.0);
+                update_stat(&mut function.avgexectime, exec, |old, new| (old + new) / 2.0);
             }
         }
     }
 
-    pub(crate) fn close_failed(
-        &mut self,
-        processid: &str,
-        errors: &[String],
-        now: Time,
-    ) -> ApiResult<Reply> {
+    pub(crate) fn close_failed(&mut self, processid: &str, errors: &[String], now: Time) -> ApiResult<Reply> {
         let state = self.process(processid).map(|p| p.state).unwrap_or_default();
         match state {
             ProcessState::Success => {
-                return Err(ApiError::bad_request(
-                    "Tried to set successful process as failed",
-                ));
+                return Err(ApiError::bad_request("Tried to set successful process as failed"));
             }
             ProcessState::Failed => {
-                return Err(ApiError::bad_request(
-                    "Tried to set failed process as failed",
-                ));
+                return Err(ApiError::bad_request("Tried to set failed process as failed"));
             }
             ProcessState::Cancelled => {
-                return Err(ApiError::bad_request(
-                    "Tried to set cancelled process as failed",
-                ));
+                return Err(ApiError::bad_request("Tried to set cancelled process as failed"));
             }
             ProcessState::Waiting | ProcessState::Running => {}
         }
@@ -618,13 +472,10 @@ impl State {
 
     pub(crate) fn add_attribute(&mut self, attribute: &Attribute) -> ApiResult<Reply> {
         let Some(process) = self.process(&attribute.targetid) else {
-            return Err(ApiError::not_found(
-                "Failed to add attribute, process not found",
-            ));
+            return Err(ApiError::not_found("Failed to add attribute, process not found"));
         };
         let mut stored = attribute.clone();
-        stored.attributeid =
-            attribute_id(&attribute.targetid, &attribute.key, attribute.attributetype);
+        stored.attributeid = attribute_id(&attribute.targetid, &attribute.key, attribute.attributetype);
         stored.targetprocessgraphid = process.processgraphid.clone();
         if self.idx.attribute_owner.contains_key(&stored.attributeid) {
             return Err(ApiError::bad_request(format!(
@@ -638,22 +489,13 @@ impl State {
         Ok(Reply::Attribute(stored))
     }
 
-    pub(crate) fn add_log(
-        &mut self,
-        caller: &str,
-        processid: &str,
-        message: &str,
-        now: Time,
-    ) -> ApiResult<Reply> {
+    pub(crate) fn add_log(&mut self, caller: &str, processid: &str, message: &str, now: Time) -> ApiResult<Reply> {
         let Some(process) = self.process(processid) else {
             return Err(ApiError::internal("Failed to add log, process is nil"));
         };
         let colonyname = process.spec.conditions.colonyname.clone();
-        let executorname = self
-            .executors_with_id(&colonyname, caller)
-            .next()
-            .map(|e| e.executorname.clone())
-            .unwrap_or_default();
+        let executorname =
+            self.executors_with_id(&colonyname, caller).next().map(|e| e.executorname.clone()).unwrap_or_default();
         let seq = self.data.next_log_seq;
         self.data.next_log_seq += 1;
         let log = Log {
@@ -669,9 +511,8 @@ impl State {
     }
 
     pub(crate) fn cancel_process(&mut self, processid: &str, now: Time) -> ApiResult<Reply> {
-        let process = self
-            .process(processid)
-            .ok_or_else(|| ApiError::internal("Failed to cancel process, process is nil"))?;
+        let process =
+            self.process(processid).ok_or_else(|| ApiError::internal("Failed to cancel process, process is nil"))?;
         if !process.processgraphid.is_empty() {
             return Err(ApiError::bad_request(
                 "Failed to cancel, cannot cancel a process part of a workflow, cancel the entire workflow instead",
@@ -685,9 +526,7 @@ impl State {
                 return Err(ApiError::bad_request("Tried to cancel failed process"));
             }
             ProcessState::Cancelled => {
-                return Err(ApiError::bad_request(
-                    "Tried to cancel already cancelled process",
-                ));
+                return Err(ApiError::bad_request("Tried to cancel already cancelled process"));
             }
             ProcessState::Waiting | ProcessState::Running => {}
         }
@@ -701,59 +540,39 @@ impl State {
     }
 
     pub(crate) fn remove_process(&mut self, processid: &str) -> ApiResult<Reply> {
-        let process = self
-            .process(processid)
-            .ok_or_else(|| ApiError::internal("Failed to remove process, process is nil"))?;
+        let process =
+            self.process(processid).ok_or_else(|| ApiError::internal("Failed to remove process, process is nil"))?;
         if !process.processgraphid.is_empty() {
             return Err(ApiError::bad_request(
                 "Failed to remove, cannot remove a process part of a workflow, delete the entire workflow instead",
             ));
         }
         if process.state == ProcessState::Running {
-            return Err(ApiError::bad_request(
-                "Failed to remove process, cannot remove a running process",
-            ));
+            return Err(ApiError::bad_request("Failed to remove process, cannot remove a running process"));
         }
         self.delete_process(processid);
         Ok(Reply::Empty)
     }
 
     /// §5.7: -1 removes every process outside workflows, running ones included.
-    pub(crate) fn remove_all_processes(
-        &mut self,
-        colonyname: &str,
-        state: i64,
-    ) -> ApiResult<Reply> {
+    pub(crate) fn remove_all_processes(&mut self, colonyname: &str, state: i64) -> ApiResult<Reply> {
         let states: Vec<ProcessState> = match state {
             -1 => ProcessState::ALL.to_vec(),
             1 => {
-                return Err(ApiError::bad_request(
-                    "Not possible to remove running processes",
-                ));
+                return Err(ApiError::bad_request("Not possible to remove running processes"));
             }
             code => match ProcessState::from_code(code) {
                 Some(s) => vec![s],
                 None => {
-                    return Err(ApiError::bad_request(
-                        "Invalid state when deleting all processes",
-                    ));
+                    return Err(ApiError::bad_request("Invalid state when deleting all processes"));
                 }
             },
         };
         let doomed: Vec<String> = states
             .iter()
-            .flat_map(|s| {
-                self.idx
-                    .by_state
-                    .get(&(colonyname.to_string(), *s))
-                    .into_iter()
-                    .flatten()
-            })
+            .flat_map(|s| self.idx.by_state.get(&(colonyname.to_string(), *s)).into_iter().flatten())
             .map(|(_, id)| id.clone())
-            .filter(|id| {
-                self.process(id)
-                    .is_some_and(|p| p.processgraphid.is_empty())
-            })
+            .filter(|id| self.process(id).is_some_and(|p| p.processgraphid.is_empty()))
             .collect();
         for processid in doomed {
             self.delete_process(&processid);
@@ -802,8 +621,7 @@ impl State {
             let Some(process) = self.process(&processid) else {
                 continue;
             };
-            let retries_left =
-                process.spec.maxretries < 0 || process.retries < process.spec.maxretries;
+            let retries_left = process.spec.maxretries < 0 || process.retries < process.spec.maxretries;
             if retries_left {
                 self.requeue(&processid, Some(now));
             } else {
@@ -833,9 +651,5 @@ fn set_attribute_states(process: &mut Process) {
 /// The reference's statistics rule: the first sample (or a non-positive old value) is
 /// taken as is, later ones are combined.
 fn update_stat(stat: &mut f64, sample: f64, combine: impl Fn(f64, f64) -> f64) {
-    *stat = if *stat <= 0.0 {
-        sample
-    } else {
-        combine(*stat, sample)
-    };
+    *stat = if *stat <= 0.0 { sample } else { combine(*stat, sample) };
 }

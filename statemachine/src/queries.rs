@@ -2,8 +2,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::model::{
-    Attribute, Colony, Executor, ExecutorState, Function, Log, Process, ProcessState, Statistics,
-    User,
+    Attribute, Colony, Executor, ExecutorState, Function, Log, Process, ProcessState, Statistics, User,
 };
 use crate::state::State;
 
@@ -42,18 +41,11 @@ impl State {
 
     pub fn get_colony(&self, caller: &str, colonyname: &str) -> ApiResult<Colony> {
         self.require_member(caller, colonyname, true)?;
-        self.data
-            .colonies
-            .get(colonyname)
-            .cloned()
-            .ok_or_else(|| Self::not_found_colony(colonyname))
+        self.data.colonies.get(colonyname).cloned().ok_or_else(|| Self::not_found_colony(colonyname))
     }
 
     fn count_processes(&self, colonyname: &str, state: ProcessState) -> i64 {
-        self.idx
-            .by_state
-            .get(&(colonyname.to_string(), state))
-            .map_or(0, |set| set.len() as i64)
+        self.idx.by_state.get(&(colonyname.to_string(), state)).map_or(0, |set| set.len() as i64)
     }
 
     /// `getcolonystatsmsg`: every field for one colony (§4.12).
@@ -78,21 +70,10 @@ impl State {
     /// `getstatisticsmsg`: server-wide, only the fields the reference fills.
     pub fn statistics(&self, caller: &str) -> ApiResult<Statistics> {
         self.require_server_owner(caller)?;
-        let all = |state| {
-            self.data
-                .colonies
-                .keys()
-                .map(|c| self.count_processes(c, state))
-                .sum()
-        };
+        let all = |state| self.data.colonies.keys().map(|c| self.count_processes(c, state)).sum();
         Ok(Statistics {
             colonies: self.data.colonies.len() as i64,
-            executors: self
-                .data
-                .executors
-                .values()
-                .filter(|e| e.state != ExecutorState::Unregistered)
-                .count() as i64,
+            executors: self.data.executors.values().filter(|e| e.state != ExecutorState::Unregistered).count() as i64,
             waitingprocesses: all(ProcessState::Waiting),
             runningprocesses: all(ProcessState::Running),
             successfulprocesses: all(ProcessState::Success),
@@ -102,11 +83,7 @@ impl State {
     }
 
     fn executors_of<'a>(&'a self, colonyname: &'a str) -> impl Iterator<Item = &'a Executor> + 'a {
-        self.data
-            .executors
-            .iter()
-            .filter(move |((colony, _), _)| colony == colonyname)
-            .map(|(_, e)| e)
+        self.data.executors.iter().filter(move |((colony, _), _)| colony == colonyname).map(|(_, e)| e)
     }
 
     /// `getexecutorsmsg`: pending executors may list too; UNREGISTERED rows are included.
@@ -115,12 +92,7 @@ impl State {
         Ok(self.executors_of(colonyname).cloned().collect())
     }
 
-    pub fn get_executor(
-        &self,
-        caller: &str,
-        colonyname: &str,
-        executorname: &str,
-    ) -> ApiResult<Executor> {
+    pub fn get_executor(&self, caller: &str, colonyname: &str, executorname: &str) -> ApiResult<Executor> {
         self.require_member(caller, colonyname, true)?;
         self.data
             .executors
@@ -141,29 +113,20 @@ impl State {
     }
 
     /// `getfunctionsmsg`; an empty executor name lists the whole colony.
-    pub fn get_functions(
-        &self,
-        caller: &str,
-        colonyname: &str,
-        executorname: &str,
-    ) -> ApiResult<Vec<Function>> {
+    pub fn get_functions(&self, caller: &str, colonyname: &str, executorname: &str) -> ApiResult<Vec<Function>> {
         self.require_member(caller, colonyname, true)?;
         Ok(self
             .data
             .functions
             .values()
-            .filter(|f| {
-                f.colonyname == colonyname
-                    && (executorname.is_empty() || f.executorname == executorname)
-            })
+            .filter(|f| f.colonyname == colonyname && (executorname.is_empty() || f.executorname == executorname))
             .cloned()
             .collect())
     }
 
     pub fn get_process(&self, caller: &str, processid: &str) -> ApiResult<Process> {
-        let process = self
-            .process(processid)
-            .ok_or_else(|| ApiError::not_found("Failed to get process, process not found"))?;
+        let process =
+            self.process(processid).ok_or_else(|| ApiError::not_found("Failed to get process, process not found"))?;
         self.require_member(caller, &process.spec.conditions.colonyname, true)?;
         Ok(process.clone())
     }
@@ -173,9 +136,7 @@ impl State {
     pub fn get_processes(&self, caller: &str, query: &ProcessQuery) -> ApiResult<Vec<Process>> {
         self.require_member(caller, &query.colonyname, true)?;
         if query.count > MAX_PROCESS_COUNT {
-            return Err(ApiError::bad_request(format!(
-                "Count is larger than MaxCount limit <{MAX_PROCESS_COUNT}>"
-            )));
+            return Err(ApiError::bad_request(format!("Count is larger than MaxCount limit <{MAX_PROCESS_COUNT}>")));
         }
         let state = ProcessState::from_code(query.state)
             .ok_or_else(|| ApiError::bad_request("Failed to get processes, invalid msg.State"))?;
@@ -184,9 +145,7 @@ impl State {
                 .data
                 .users
                 .get(&(query.colonyname.clone(), query.initiator.clone()))
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!("User {} does not exist", query.initiator))
-                })?;
+                .ok_or_else(|| ApiError::bad_request(format!("User {} does not exist", query.initiator)))?;
             Some(user.userid.clone())
         } else {
             None
@@ -217,26 +176,15 @@ impl State {
 
     pub fn get_attribute(&self, caller: &str, attributeid: &str) -> ApiResult<Attribute> {
         let not_found = || ApiError::bad_request("Attribute does not exists");
-        let owner = self
-            .idx
-            .attribute_owner
-            .get(attributeid)
-            .ok_or_else(not_found)?;
+        let owner = self.idx.attribute_owner.get(attributeid).ok_or_else(not_found)?;
         let process = self.process(owner).ok_or_else(not_found)?;
         self.require_member(caller, &process.spec.conditions.colonyname, true)?;
-        process
-            .attributes
-            .iter()
-            .find(|a| a.attributeid == attributeid)
-            .cloned()
-            .ok_or_else(not_found)
+        process.attributes.iter().find(|a| a.attributeid == attributeid).cloned().ok_or_else(not_found)
     }
 
     pub fn get_logs(&self, caller: &str, query: &LogQuery) -> ApiResult<Vec<Log>> {
         if query.count > MAX_LOG_COUNT {
-            return Err(ApiError::forbidden(format!(
-                "Count exceeds max log count ({MAX_LOG_COUNT})"
-            )));
+            return Err(ApiError::forbidden(format!("Count exceeds max log count ({MAX_LOG_COUNT})")));
         }
         let seqs = if query.executorname.is_empty() {
             let process = self
@@ -246,23 +194,14 @@ impl State {
             self.idx.process_logs.get(&query.processid)
         } else {
             self.require_member(caller, &query.colonyname, true)?;
-            self.idx
-                .executor_logs
-                .get(&(query.colonyname.clone(), query.executorname.clone()))
+            self.idx.executor_logs.get(&(query.colonyname.clone(), query.executorname.clone()))
         };
-        let logs: Vec<&Log> = seqs
-            .into_iter()
-            .flatten()
-            .filter_map(|seq| self.data.logs.get(seq))
-            .collect();
+        let logs: Vec<&Log> = seqs.into_iter().flatten().filter_map(|seq| self.data.logs.get(seq)).collect();
         let count = query.count.max(0) as usize;
         let chosen: Vec<&Log> = if query.latest {
             logs[logs.len().saturating_sub(count)..].to_vec()
         } else if query.since > 0 {
-            logs.into_iter()
-                .filter(|l| l.timestamp > query.since)
-                .take(count)
-                .collect()
+            logs.into_iter().filter(|l| l.timestamp > query.since).take(count).collect()
         } else {
             logs.into_iter().take(count).collect()
         };
@@ -271,13 +210,7 @@ impl State {
 
     pub fn get_users(&self, caller: &str, colonyname: &str) -> ApiResult<Vec<User>> {
         self.require_member(caller, colonyname, false)?;
-        Ok(self
-            .data
-            .users
-            .iter()
-            .filter(|((c, _), _)| c == colonyname)
-            .map(|(_, u)| u.clone())
-            .collect())
+        Ok(self.data.users.iter().filter(|((c, _), _)| c == colonyname).map(|(_, u)| u.clone()).collect())
     }
 
     pub fn get_user(&self, caller: &str, colonyname: &str, name: &str) -> ApiResult<User> {

@@ -9,9 +9,7 @@ pub fn parse_cpu(text: &str) -> ApiResult<i64> {
     let Some(number) = text.strip_suffix('m') else {
         return Ok(0);
     };
-    number
-        .parse::<i64>()
-        .map_err(|e| ApiError::bad_request(format!("error converting cpu to int: {e}")))
+    number.parse::<i64>().map_err(|e| ApiError::bad_request(format!("error converting cpu to int: {e}")))
 }
 
 /// Bytes from a memory string with a unit. Suffixes are matched exactly, longest first,
@@ -44,33 +42,19 @@ pub fn parse_memory(text: &str) -> ApiResult<i64> {
     let (number, factor) = UNITS
         .iter()
         .find_map(|(suffix, factor)| text.strip_suffix(suffix).map(|n| (n, *factor)))
-        .ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "error converting memory to int: {text:?} has no unit"
-            ))
-        })?;
-    let value = number.parse::<i64>().map_err(|e| {
-        ApiError::bad_request(format!("error converting memory to int: {text:?}: {e}"))
-    })?;
-    value.checked_mul(factor).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "error converting memory to int: {text:?} is too large"
-        ))
-    })
+        .ok_or_else(|| ApiError::bad_request(format!("error converting memory to int: {text:?} has no unit")))?;
+    let value = number
+        .parse::<i64>()
+        .map_err(|e| ApiError::bad_request(format!("error converting memory to int: {text:?}: {e}")))?;
+    value
+        .checked_mul(factor)
+        .ok_or_else(|| ApiError::bad_request(format!("error converting memory to int: {text:?} is too large")))
 }
 
 /// An executor's offer in `assignprocessmsg`: empty means no limit.
 pub fn parse_available(cpu: &str, mem: &str) -> ApiResult<(i64, i64)> {
-    let cpu = if cpu.is_empty() {
-        i64::MAX
-    } else {
-        parse_cpu(cpu)?
-    };
-    let mem = if mem.is_empty() {
-        i64::MAX
-    } else {
-        parse_memory(mem)?
-    };
+    let cpu = if cpu.is_empty() { i64::MAX } else { parse_cpu(cpu)? };
+    let mem = if mem.is_empty() { i64::MAX } else { parse_memory(mem)? };
     Ok((cpu, mem))
 }
 

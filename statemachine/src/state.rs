@@ -29,16 +29,9 @@ pub enum Reply {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// A process can now be assigned (submitted, re-queued, or its parents all succeeded).
-    Ready {
-        processid: String,
-        colonyname: String,
-        executortype: String,
-    },
+    Ready { processid: String, colonyname: String, executortype: String },
     /// A process entered `state`.
-    Changed {
-        processid: String,
-        state: ProcessState,
-    },
+    Changed { processid: String, state: ProcessState },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,36 +112,21 @@ impl State {
             Op::AddColony { colony } => self.add_colony(colony),
             Op::RemoveColony { colonyname } => self.remove_colony(colonyname),
             Op::AddExecutor { executor } => self.add_executor(executor, now),
-            Op::ApproveExecutor {
-                colonyname,
-                executorname,
-            } => self.set_executor_state(
-                colonyname,
-                executorname,
-                crate::model::ExecutorState::Approved,
-            ),
-            Op::RejectExecutor {
-                colonyname,
-                executorname,
-            } => self.set_executor_state(
-                colonyname,
-                executorname,
-                crate::model::ExecutorState::Rejected,
-            ),
-            Op::RemoveExecutor {
-                colonyname,
-                executorname,
-            } => self.remove_executor(colonyname, executorname),
+            Op::ApproveExecutor { colonyname, executorname } => {
+                self.set_executor_state(colonyname, executorname, crate::model::ExecutorState::Approved)
+            }
+            Op::RejectExecutor { colonyname, executorname } => {
+                self.set_executor_state(colonyname, executorname, crate::model::ExecutorState::Rejected)
+            }
+            Op::RemoveExecutor { colonyname, executorname } => self.remove_executor(colonyname, executorname),
             Op::AddUser { user } => self.add_user(user),
             Op::RemoveUser { colonyname, name } => self.remove_user(colonyname, name),
             Op::AddFunction { function } => self.add_function(caller, function),
             Op::RemoveFunction { functionid } => self.remove_function(functionid),
             Op::Submit { spec, processid } => self.submit(caller, spec, processid, now),
-            Op::Assign {
-                colonyname,
-                availablecpu,
-                availablemem,
-            } => self.assign(caller, colonyname, availablecpu, availablemem, now),
+            Op::Assign { colonyname, availablecpu, availablemem } => {
+                self.assign(caller, colonyname, availablecpu, availablemem, now)
+            }
             Op::CloseSuccessful { processid, out } => self.close_successful(processid, out, now),
             Op::CloseFailed { processid, errors } => self.close_failed(processid, errors, now),
             Op::SetOutput { processid, out } => self.set_output(processid, out),
@@ -156,9 +134,7 @@ impl State {
             Op::AddLog { processid, message } => self.add_log(caller, processid, message, now),
             Op::CancelProcess { processid } => self.cancel_process(processid, now),
             Op::RemoveProcess { processid } => self.remove_process(processid),
-            Op::RemoveAllProcesses { colonyname, state } => {
-                self.remove_all_processes(colonyname, *state)
-            }
+            Op::RemoveAllProcesses { colonyname, state } => self.remove_all_processes(colonyname, *state),
             Op::PauseAssignments { colonyname } => {
                 self.data.paused.insert(colonyname.clone());
                 Ok(Reply::Empty)
@@ -223,10 +199,7 @@ impl State {
     }
 
     fn from_data(data: Data) -> State {
-        let mut state = State {
-            data,
-            ..State::default()
-        };
+        let mut state = State { data, ..State::default() };
         let executors: Vec<Executor> = state.data.executors.values().cloned().collect();
         for executor in &executors {
             state.index_executor(executor);
@@ -243,13 +216,7 @@ impl State {
             .data
             .logs
             .iter()
-            .map(|(seq, log)| {
-                (
-                    *seq,
-                    (log.colonyname.clone(), log.executorname.clone()),
-                    log.processid.clone(),
-                )
-            })
+            .map(|(seq, log)| (*seq, (log.colonyname.clone(), log.executorname.clone()), log.processid.clone()))
             .collect();
         for (seq, executor, processid) in logs {
             state.index_log(seq, executor, processid);
@@ -276,11 +243,7 @@ impl State {
     }
 
     pub(crate) fn index_user(&mut self, user: &User) {
-        self.idx
-            .user_ids
-            .entry((user.colonyname.clone(), user.userid.clone()))
-            .or_default()
-            .insert(user.name.clone());
+        self.idx.user_ids.entry((user.colonyname.clone(), user.userid.clone())).or_default().insert(user.name.clone());
     }
 
     pub(crate) fn unindex_user(&mut self, user: &User) {
@@ -295,17 +258,9 @@ impl State {
 
     pub(crate) fn index_log(&mut self, seq: u64, executor: NameKey, processid: String) {
         if !processid.is_empty() {
-            self.idx
-                .process_logs
-                .entry(processid)
-                .or_default()
-                .push(seq);
+            self.idx.process_logs.entry(processid).or_default().push(seq);
         }
-        self.idx
-            .executor_logs
-            .entry(executor)
-            .or_default()
-            .push(seq);
+        self.idx.executor_logs.entry(executor).or_default().push(seq);
     }
 
     /// The position of a process in the listing of its state (§6.4 orders).
@@ -325,11 +280,7 @@ impl State {
     fn index_entries(&mut self, process: &Process, insert: bool) {
         let id = process.processid.clone();
         let colony = process.spec.conditions.colonyname.clone();
-        let by_state = self
-            .idx
-            .by_state
-            .entry((colony.clone(), process.state))
-            .or_default();
+        let by_state = self.idx.by_state.entry((colony.clone(), process.state)).or_default();
         let key = (Self::list_key(process), id.clone());
         if insert {
             by_state.insert(key);
@@ -337,11 +288,8 @@ impl State {
             by_state.remove(&key);
         }
         if Self::is_assignable(process) {
-            let queue = self
-                .idx
-                .queue
-                .entry((colony.clone(), process.spec.conditions.executortype.clone()))
-                .or_default();
+            let queue =
+                self.idx.queue.entry((colony.clone(), process.spec.conditions.executortype.clone())).or_default();
             let key = (process.prioritytime, id.clone());
             if insert {
                 queue.insert(key);
@@ -369,9 +317,7 @@ impl State {
         }
         for attribute in &process.attributes {
             if insert {
-                self.idx
-                    .attribute_owner
-                    .insert(attribute.attributeid.clone(), id.clone());
+                self.idx.attribute_owner.insert(attribute.attributeid.clone(), id.clone());
             } else {
                 self.idx.attribute_owner.remove(&attribute.attributeid);
             }
@@ -388,17 +334,11 @@ impl State {
 
     pub(crate) fn insert_process(&mut self, process: Process) {
         self.index_process(&process);
-        self.data
-            .processes
-            .insert(process.processid.clone(), process);
+        self.data.processes.insert(process.processid.clone(), process);
     }
 
     /// Changes a stored process and moves its index entries. Returns false if it is unknown.
-    pub(crate) fn update_process(
-        &mut self,
-        processid: &str,
-        change: impl FnOnce(&mut Process),
-    ) -> bool {
+    pub(crate) fn update_process(&mut self, processid: &str, change: impl FnOnce(&mut Process)) -> bool {
         let Some(mut process) = self.data.processes.remove(processid) else {
             return false;
         };

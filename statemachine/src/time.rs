@@ -41,9 +41,7 @@ impl Time {
     pub fn plus_seconds(self, seconds: i64) -> Time {
         match self.unix_nanos() {
             None => self,
-            Some(n) => {
-                Time::from_unix_nanos(n.saturating_add(seconds.saturating_mul(NANOS_PER_SECOND)))
-            }
+            Some(n) => Time::from_unix_nanos(n.saturating_add(seconds.saturating_mul(NANOS_PER_SECOND))),
         }
     }
 
@@ -64,25 +62,18 @@ impl Time {
         let text = dt.to_rfc3339_opts(SecondsFormat::Nanos, true);
         // "…:SS.nnnnnnnnnZ": drop trailing zeros, and the dot when nothing is left.
         let body = &text[..text.len() - 1];
-        let body = if body.contains('.') {
-            body.trim_end_matches('0').trim_end_matches('.')
-        } else {
-            body
-        };
+        let body = if body.contains('.') { body.trim_end_matches('0').trim_end_matches('.') } else { body };
         format!("{body}Z")
     }
 
     /// Parses RFC 3339 with any offset. Any year-1 instant (however its zone is written) is
     /// the zero time, as clients of the reference treat it.
     pub fn parse_rfc3339(text: &str) -> Result<Time, String> {
-        let dt = DateTime::parse_from_rfc3339(text)
-            .map_err(|e| format!("invalid time {text:?}: {e}"))?;
+        let dt = DateTime::parse_from_rfc3339(text).map_err(|e| format!("invalid time {text:?}: {e}"))?;
         if dt.year() <= 1 {
             return Ok(Time::ZERO);
         }
-        dt.timestamp_nanos_opt()
-            .map(Time::from_unix_nanos)
-            .ok_or_else(|| format!("time {text:?} is out of range"))
+        dt.timestamp_nanos_opt().map(Time::from_unix_nanos).ok_or_else(|| format!("time {text:?} is out of range"))
     }
 }
 
@@ -101,11 +92,7 @@ impl fmt::Debug for Time {
 
 impl Serialize for Time {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            s.serialize_str(&self.to_rfc3339())
-        } else {
-            s.serialize_i64(self.0)
-        }
+        if s.is_human_readable() { s.serialize_str(&self.to_rfc3339()) } else { s.serialize_i64(self.0) }
     }
 }
 
@@ -130,14 +117,8 @@ mod tests {
     #[test]
     fn zero_time_is_written_like_go_and_read_back_from_any_zone() {
         assert_eq!(Time::ZERO.to_rfc3339(), "0001-01-01T00:00:00Z");
-        assert_eq!(
-            Time::parse_rfc3339("0001-01-01T00:00:00Z").unwrap(),
-            Time::ZERO
-        );
-        assert_eq!(
-            Time::parse_rfc3339("0001-01-01T01:12:12+01:12").unwrap(),
-            Time::ZERO
-        );
+        assert_eq!(Time::parse_rfc3339("0001-01-01T00:00:00Z").unwrap(), Time::ZERO);
+        assert_eq!(Time::parse_rfc3339("0001-01-01T01:12:12+01:12").unwrap(), Time::ZERO);
         assert!(Time::ZERO < Time::from_unix_nanos(-5));
         assert!(Time::default().is_zero());
     }
@@ -146,14 +127,8 @@ mod tests {
     fn fractions_are_trimmed_and_offsets_normalised_to_utc() {
         let t = Time::parse_rfc3339("2026-11-22T13:59:23.820472+01:00").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-11-22T12:59:23.820472Z");
-        assert_eq!(
-            Time::from_unix_nanos(1_500_000_000).to_rfc3339(),
-            "1970-01-01T00:00:01.5Z"
-        );
-        assert_eq!(
-            Time::from_unix_nanos(2 * NANOS_PER_SECOND).to_rfc3339(),
-            "1970-01-01T00:00:02Z"
-        );
+        assert_eq!(Time::from_unix_nanos(1_500_000_000).to_rfc3339(), "1970-01-01T00:00:01.5Z");
+        assert_eq!(Time::from_unix_nanos(2 * NANOS_PER_SECOND).to_rfc3339(), "1970-01-01T00:00:02Z");
     }
 
     #[test]
@@ -168,11 +143,6 @@ mod tests {
         assert!(Time::ZERO.plus_seconds(10).is_zero());
         let t = Time::from_unix_nanos(0).plus_seconds(3);
         assert_eq!(t.unix_nanos(), Some(3 * NANOS_PER_SECOND));
-        assert_eq!(
-            Time::from_unix_nanos(i64::MAX - 1)
-                .plus_seconds(100)
-                .unix_nanos(),
-            Some(i64::MAX)
-        );
+        assert_eq!(Time::from_unix_nanos(i64::MAX - 1).plus_seconds(100).unix_nanos(), Some(i64::MAX));
     }
 }

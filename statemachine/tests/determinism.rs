@@ -14,27 +14,11 @@ use serde_json::json;
 /// One client or leader action, in terms the generator can pick from.
 #[derive(Clone, Debug)]
 enum Action {
-    Submit {
-        kind: usize,
-        priority: i64,
-        maxexectime: i64,
-        maxretries: i64,
-        maxwaittime: i64,
-    },
-    Assign {
-        executor: usize,
-    },
-    Close {
-        executor: usize,
-        nth: usize,
-        ok: bool,
-    },
-    Tick {
-        advance: i64,
-    },
-    Cancel {
-        nth: usize,
-    },
+    Submit { kind: usize, priority: i64, maxexectime: i64, maxretries: i64, maxwaittime: i64 },
+    Assign { executor: usize },
+    Close { executor: usize, nth: usize, ok: bool },
+    Tick { advance: i64 },
+    Cancel { nth: usize },
 }
 
 const EXECUTORS: [&str; 3] = [EXEC_A, EXEC_B, STRANGER];
@@ -44,21 +28,11 @@ fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
         (0..2usize, -3..3i64, -1..4i64, -1..3i64, -1..6i64).prop_map(
             |(kind, priority, maxexectime, maxretries, maxwaittime)| {
-                Action::Submit {
-                    kind,
-                    priority,
-                    maxexectime,
-                    maxretries,
-                    maxwaittime,
-                }
+                Action::Submit { kind, priority, maxexectime, maxretries, maxwaittime }
             }
         ),
         (0..3usize).prop_map(|executor| Action::Assign { executor }),
-        (0..3usize, 0..20usize, any::<bool>()).prop_map(|(executor, nth, ok)| Action::Close {
-            executor,
-            nth,
-            ok
-        }),
+        (0..3usize, 0..20usize, any::<bool>()).prop_map(|(executor, nth, ok)| Action::Close { executor, nth, ok }),
         (0..4i64).prop_map(|advance| Action::Tick { advance }),
         (0..20usize).prop_map(|nth| Action::Cancel { nth }),
     ]
@@ -69,28 +43,12 @@ fn commands(actions: &[Action]) -> Vec<Command> {
     let mut now = 0;
     let mut submitted = Vec::new();
     let mut out = Vec::new();
-    let mut push = |caller: &str, now: i64, op: Op| {
-        out.push(Command {
-            caller: caller.into(),
-            now: at(now),
-            op,
-        })
-    };
-    let nth = |submitted: &Vec<String>, n: usize| {
-        submitted
-            .get(n % submitted.len().max(1))
-            .cloned()
-            .unwrap_or_default()
-    };
+    let mut push = |caller: &str, now: i64, op: Op| out.push(Command { caller: caller.into(), now: at(now), op });
+    let nth =
+        |submitted: &Vec<String>, n: usize| submitted.get(n % submitted.len().max(1)).cloned().unwrap_or_default();
     for action in actions {
         match action {
-            Action::Submit {
-                kind,
-                priority,
-                maxexectime,
-                maxretries,
-                maxwaittime,
-            } => {
+            Action::Submit { kind, priority, maxexectime, maxretries, maxwaittime } => {
                 let mut spec = World::spec(KINDS[*kind]);
                 spec.priority = *priority;
                 spec.maxexectime = *maxexectime;
@@ -99,33 +57,19 @@ fn commands(actions: &[Action]) -> Vec<Command> {
                 spec.args = vec![Json(json!({"n": submitted.len(), "f": 1.5}))];
                 let processid = pid(submitted.len() as u64 + 1000);
                 submitted.push(processid.clone());
-                push(EXEC_A, now, Op::Submit { spec, processid });
+                push(EXEC_A, now, Op::Submit { spec: Box::new(spec), processid });
             }
             Action::Assign { executor } => push(
                 EXECUTORS[*executor],
                 now,
-                Op::Assign {
-                    colonyname: COLONY.into(),
-                    availablecpu: String::new(),
-                    availablemem: String::new(),
-                },
+                Op::Assign { colonyname: COLONY.into(), availablecpu: String::new(), availablemem: String::new() },
             ),
-            Action::Close {
-                executor,
-                nth: n,
-                ok,
-            } => {
+            Action::Close { executor, nth: n, ok } => {
                 let processid = nth(&submitted, *n);
                 let op = if *ok {
-                    Op::CloseSuccessful {
-                        processid,
-                        out: vec![Json(json!(n))],
-                    }
+                    Op::CloseSuccessful { processid, out: vec![Json(json!(n))] }
                 } else {
-                    Op::CloseFailed {
-                        processid,
-                        errors: vec!["boom".into()],
-                    }
+                    Op::CloseFailed { processid, errors: vec!["boom".into()] }
                 };
                 push(EXECUTORS[*executor], now, op);
             }
@@ -133,13 +77,7 @@ fn commands(actions: &[Action]) -> Vec<Command> {
                 now += advance;
                 push("", now, Op::Tick);
             }
-            Action::Cancel { nth: n } => push(
-                EXEC_B,
-                now,
-                Op::CancelProcess {
-                    processid: nth(&submitted, *n),
-                },
-            ),
+            Action::Cancel { nth: n } => push(EXEC_B, now, Op::CancelProcess { processid: nth(&submitted, *n) }),
         }
     }
     out
@@ -203,24 +141,14 @@ fn a_snapshot_restores_data_and_indexes() {
     let mut spec = World::spec("cli");
     spec.maxexectime = 5;
     spec.env.insert("K".into(), "V".into());
-    spec.kwargs
-        .insert("nested".into(), Json(json!({"a": [1, null, "x"]})));
+    spec.kwargs.insert("nested".into(), Json(json!({"a": [1, null, "x"]})));
     let id = w.submit(spec).processid;
     w.submit(World::spec("cli"));
     w.assign(EXEC_A).unwrap();
-    w.ok(
-        EXEC_A,
-        Op::AddLog {
-            processid: id.clone(),
-            message: "hello".into(),
-        },
-    );
+    w.ok(EXEC_A, Op::AddLog { processid: id.clone(), message: "hello".into() });
     w.state.drain_events();
     let restored = State::from_snapshot(&w.state.to_snapshot()).unwrap();
-    assert_eq!(
-        restored, w.state,
-        "indexes rebuilt from the data equal the ones kept up to date"
-    );
+    assert_eq!(restored, w.state, "indexes rebuilt from the data equal the ones kept up to date");
     assert_eq!(restored.next_deadline(), w.state.next_deadline());
 }
 
