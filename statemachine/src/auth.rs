@@ -142,6 +142,22 @@ impl State {
                 }
             }
             Op::Submit { spec, .. } => self.require_member(caller, &spec.conditions.colonyname, true),
+            Op::SubmitWorkflow { spec, .. } => self.require_member(caller, &spec.colonyname, true),
+            // Whether the caller runs the parent is checked with the graph's own rules.
+            Op::AddChild { spec, .. } => self.require_member(caller, &spec.conditions.colonyname, true),
+            Op::RemoveAllProcessGraphs { colonyname, .. } => self.require_colony_owner(caller, colonyname),
+            Op::CancelProcessGraph { processgraphid } => {
+                let graph = self
+                    .graph(processgraphid)
+                    .ok_or_else(|| ApiError::internal("Failed to cancel processgraph, graph is nil"))?;
+                self.require_member(caller, &graph.colonyname, true)
+            }
+            Op::RemoveProcessGraph { processgraphid } => {
+                let graph = self
+                    .graph(processgraphid)
+                    .ok_or_else(|| ApiError::internal("Failed to remove processgraph, graph is nil"))?;
+                self.require_member(caller, &graph.colonyname, true)
+            }
             Op::Assign { colonyname, .. } => self.require_member(caller, colonyname, true),
             Op::CloseSuccessful { processid, .. } => {
                 let process = self.existing_process(

@@ -3,7 +3,7 @@
 //! proposer's clock, and any new ids are filled in by the proposer.
 
 use crate::json::Json;
-use crate::model::{Attribute, Colony, Executor, Function, FunctionSpec, User};
+use crate::model::{Attribute, Colony, Executor, Function, FunctionSpec, User, WorkflowSpec};
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 
@@ -103,6 +103,31 @@ pub enum Op {
     },
     ResumeAssignments {
         colonyname: String,
+    },
+    /// `processids` holds one new id per function spec, in order.
+    SubmitWorkflow {
+        spec: Box<WorkflowSpec>,
+        processgraphid: String,
+        processids: Vec<String>,
+    },
+    /// An executor extends the graph of the process it runs; `processid` is the new child.
+    AddChild {
+        processgraphid: String,
+        parentprocessid: String,
+        childprocessid: String,
+        spec: Box<FunctionSpec>,
+        insert: bool,
+        processid: String,
+    },
+    CancelProcessGraph {
+        processgraphid: String,
+    },
+    RemoveProcessGraph {
+        processgraphid: String,
+    },
+    RemoveAllProcessGraphs {
+        colonyname: String,
+        state: i64,
     },
     /// Fires every wait and exec deadline that has passed at `now`.
     Tick,

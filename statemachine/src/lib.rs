@@ -9,6 +9,7 @@ pub mod json;
 pub mod model;
 pub mod time;
 pub mod wire;
+mod workflow;
 
 pub use error::{ApiError, ApiResult};
 pub use json::Json;

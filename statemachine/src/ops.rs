@@ -225,7 +225,7 @@ impl State {
 
     /// The name a new process records for its submitter: its executor name in the colony
     /// (or any colony), else its user name in the colony.
-    fn initiator_name(&self, caller: &str, colonyname: &str) -> Option<String> {
+    pub(crate) fn initiator_name(&self, caller: &str, colonyname: &str) -> Option<String> {
         if let Some(executor) = self.executors_with_id(colonyname, caller).next() {
             return Some(executor.executorname.clone());
         }
@@ -237,6 +237,20 @@ impl State {
     }
 
     pub(crate) fn submit(&mut self, caller: &str, spec: &FunctionSpec, processid: &str, now: Time) -> ApiResult<Reply> {
+        let initiatorname = self
+            .initiator_name(caller, &spec.conditions.colonyname)
+            .ok_or_else(|| ApiError::bad_request("Could not derive InitiatorName"))?;
+        let process = self.new_process(spec, processid, now)?;
+        let process = Process { initiatorid: caller.to_string(), initiatorname, ..process };
+        self.insert_process(process.clone());
+        self.announce(&process);
+        Ok(Reply::Process(Box::new(process)))
+    }
+
+    /// A WAITING process for `spec` (§5.1 steps 3-5), not yet stored and with no initiator.
+    /// Fails on a priority out of range, a resource string that does not parse, or an id
+    /// that is not new.
+    pub(crate) fn new_process(&self, spec: &FunctionSpec, processid: &str, now: Time) -> ApiResult<Process> {
         if !(MIN_PRIORITY..=MAX_PRIORITY).contains(&spec.priority) {
             return Err(ApiError::bad_request(format!(
                 "Failed to submit function spec, priority outside range [{MIN_PRIORITY}, {MAX_PRIORITY}]"
@@ -245,10 +259,6 @@ impl State {
         if processid.is_empty() || self.process(processid).is_some() {
             return Err(ApiError::internal("Failed to submit function spec, process id is not new"));
         }
-        let colonyname = spec.conditions.colonyname.clone();
-        let initiatorname = self
-            .initiator_name(caller, &colonyname)
-            .ok_or_else(|| ApiError::bad_request("Could not derive InitiatorName"))?;
         let spec = normalise_spec(spec)?;
         let attributes = spec
             .env
@@ -256,7 +266,7 @@ impl State {
             .map(|(key, value)| Attribute {
                 attributeid: attribute_id(processid, key, AttributeType::Env),
                 targetid: processid.to_string(),
-                targetcolonyname: colonyname.clone(),
+                targetcolonyname: spec.conditions.colonyname.clone(),
                 targetprocessgraphid: String::new(),
                 state: ProcessState::Waiting,
                 attributetype: AttributeType::Env,
@@ -265,10 +275,8 @@ impl State {
             })
             .collect();
         let now_nanos = now.unix_nanos().unwrap_or_default();
-        let process = Process {
+        Ok(Process {
             processid: processid.to_string(),
-            initiatorid: caller.to_string(),
-            initiatorname,
             state: ProcessState::Waiting,
             prioritytime: spec.priority.saturating_mul(-PRIORITY_STEP_NANOS).saturating_add(now_nanos),
             submissiontime: now,
@@ -276,14 +284,11 @@ impl State {
             attributes,
             spec,
             ..Process::default()
-        };
-        self.insert_process(process.clone());
-        self.announce(&process);
-        Ok(Reply::Process(Box::new(process)))
+        })
     }
 
     /// Tells the node about a process that entered its current state.
-    fn announce(&mut self, process: &Process) {
+    pub(crate) fn announce(&mut self, process: &Process) {
         if Self::is_assignable(process) {
             self.emit(Event::Ready {
                 processid: process.processid.clone(),
@@ -294,7 +299,7 @@ impl State {
         self.emit(Event::Changed { processid: process.processid.clone(), state: process.state });
     }
 
-    fn announce_by_id(&mut self, processid: &str) {
+    pub(crate) fn announce_by_id(&mut self, processid: &str) {
         if let Some(process) = self.process(processid).cloned() {
             self.announce(&process);
         }
@@ -373,6 +378,7 @@ impl State {
             stored.lastheardfromtime = now;
         }
         self.announce_by_id(&processid);
+        self.resolve_graph_of(&processid, now);
         let process =
             self.process(&processid).cloned().ok_or_else(|| ApiError::internal("assigned process vanished"))?;
         Ok(Reply::Process(Box::new(process)))
@@ -403,6 +409,7 @@ impl State {
         });
         self.record_function_run(processid);
         self.announce_by_id(processid);
+        self.resolve_graph_of(processid, now);
         Ok(Reply::Empty)
     }
 
@@ -461,6 +468,7 @@ impl State {
             set_attribute_states(p);
         });
         self.announce_by_id(processid);
+        self.resolve_graph_of(processid, now);
     }
 
     pub(crate) fn set_output(&mut self, processid: &str, out: &[Json]) -> ApiResult<Reply> {

@@ -6,7 +6,7 @@
 
 use crate::command::{Command, Op};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Attribute, Colony, Executor, Function, Log, Process, ProcessState, User};
+use crate::model::{Attribute, Colony, Executor, Function, Log, Process, ProcessGraph, ProcessState, User};
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use sha3::{Digest, Sha3_256};
@@ -22,6 +22,7 @@ pub enum Reply {
     Attribute(Attribute),
     Function(Function),
     User(User),
+    ProcessGraph(Box<ProcessGraph>),
 }
 
 /// What the node needs to hear about after an apply: wake a long-polling executor, tell
@@ -64,6 +65,7 @@ pub(crate) struct Data {
     pub logs: BTreeMap<u64, Log>,
     pub next_log_seq: u64,
     pub paused: BTreeSet<String>,
+    pub graphs: BTreeMap<String, ProcessGraph>,
 }
 
 /// Lookups derived from `Data`.
@@ -87,6 +89,8 @@ pub(crate) struct Indexes {
     pub process_logs: BTreeMap<String, Vec<u64>>,
     /// (colony, executor name) -> log sequence numbers.
     pub executor_logs: BTreeMap<NameKey, Vec<u64>>,
+    /// (colony, state) -> process graphs by (submission time, id).
+    pub graphs_by_state: BTreeMap<(String, ProcessState), BTreeSet<(i64, String)>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -143,6 +147,15 @@ impl State {
                 self.data.paused.remove(colonyname);
                 Ok(Reply::Empty)
             }
+            Op::SubmitWorkflow { spec, processgraphid, processids } => {
+                self.submit_workflow(caller, spec, processgraphid, processids, now)
+            }
+            Op::AddChild { processgraphid, parentprocessid, childprocessid, spec, insert, processid } => {
+                self.add_child(caller, processgraphid, parentprocessid, childprocessid, spec, *insert, processid, now)
+            }
+            Op::CancelProcessGraph { processgraphid } => self.cancel_graph(processgraphid, now),
+            Op::RemoveProcessGraph { processgraphid } => self.remove_graph(processgraphid),
+            Op::RemoveAllProcessGraphs { colonyname, state } => self.remove_all_graphs(colonyname, *state),
             Op::Tick => {
                 self.fire_deadlines(now);
                 Ok(Reply::Empty)
@@ -211,6 +224,10 @@ impl State {
         let processes: Vec<Process> = state.data.processes.values().cloned().collect();
         for process in &processes {
             state.index_process(process);
+        }
+        let graphs: Vec<ProcessGraph> = state.data.graphs.values().cloned().collect();
+        for graph in &graphs {
+            state.index_graph(graph, true);
         }
         let logs: Vec<(u64, NameKey, String)> = state
             .data
