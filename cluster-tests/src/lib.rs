@@ -1,1 +1,233 @@
-//! Placeholder until its issue is taken; see the open issues.
+//! A harness that runs real `colonies` node processes on loopback.
+//!
+//! Every node gets a free port on 127.0.0.1 and a datadir under one temporary folder. Every
+//! process the harness starts is killed when the `Cluster` is dropped, also when a test
+//! panics, so a failing test leaves nothing running.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The dev server key's id (§8.1 of the spec), owner of every test cluster.
+pub const SERVER_ID: &str = "039231c7644e04b6895471dd5335cf332681c54e27f81fac54f9067b3f2c0103";
+const CLUSTER_SECRET: &str = "cluster-tests-secret";
+
+/// Builds the `colonies` binary once per test process and returns its path.
+pub fn colonies_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf();
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "colonies-cli", "--bin", "colonies"])
+            .current_dir(&workspace)
+            .status()
+            .expect("running cargo build");
+        assert!(status.success(), "cargo build of the colonies binary failed");
+        let target =
+            std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
+        target.join("debug").join("colonies")
+    })
+}
+
+/// A port that was free a moment ago. Binding port 0 and closing leaves a small window for
+/// another process to take it; on a test machine that is rare enough.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+pub struct Node {
+    pub id: u64,
+    pub port: u16,
+    pub datadir: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Node {
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// The node's output so far, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+pub struct Cluster {
+    pub nodes: Vec<Node>,
+    /// Extra flags for every node (e.g. `--forward`).
+    pub extra_args: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// Starts `size` nodes that know each other as peers.
+    pub fn start(size: usize) -> Cluster {
+        Self::start_with(size, &[])
+    }
+
+    pub fn start_with(size: usize, extra_args: &[&str]) -> Cluster {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let nodes = (1..=size as u64)
+            .map(|id| Node {
+                id,
+                port: free_port(),
+                datadir: dir.path().join(format!("node{id}")),
+                log: dir.path().join(format!("node{id}.log")),
+                child: None,
+            })
+            .collect();
+        let mut cluster = Cluster { nodes, extra_args: extra_args.iter().map(|s| s.to_string()).collect(), _dir: dir };
+        for i in 0..size {
+            cluster.spawn(i);
+        }
+        cluster
+    }
+
+    fn peers(&self) -> String {
+        self.nodes.iter().map(|n| format!("{}={}", n.id, n.addr())).collect::<Vec<_>>().join(",")
+    }
+
+    /// Starts node `i` (again) with its datadir.
+    pub fn spawn(&mut self, i: usize) {
+        let peers = self.peers();
+        let node = &mut self.nodes[i];
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&node.log).expect("log file");
+        let child = Command::new(colonies_binary())
+            .args(["server", "start", "--nodeid", &node.id.to_string(), "--port", &node.port.to_string()])
+            .args(["--host", "127.0.0.1", "--datadir"])
+            .arg(&node.datadir)
+            .args(["--peers", &peers])
+            .args(&self.extra_args)
+            .env("COLONIES_SERVER_ID", SERVER_ID)
+            .env("COLONIES_CLUSTER_SECRET", CLUSTER_SECRET)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("starting a colonies node");
+        node.child = Some(child);
+    }
+
+    /// SIGKILL: the node gets no chance to flush or say goodbye.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut child) = self.nodes[i].child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends a signal by name (`STOP`, `CONT`) to node `i`.
+    pub fn signal(&self, i: usize, signal: &str) {
+        if let Some(child) = &self.nodes[i].child {
+            let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status();
+            assert!(status.is_ok_and(|s| s.success()), "kill -{signal} failed");
+        }
+    }
+
+    /// Waits until every running node answers `/health`.
+    pub fn wait_healthy(&mut self, within: Duration) {
+        let deadline = Instant::now() + within;
+        for i in 0..self.nodes.len() {
+            if !self.nodes[i].is_running() {
+                continue;
+            }
+            while http_get(&self.nodes[i].addr(), "/health").is_none_or(|(status, _)| status != 200) {
+                assert!(Instant::now() < deadline, "node {} never became healthy:\n{}", i + 1, self.nodes[i].log());
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    /// The index of the node every running node names as leader, once they agree.
+    pub fn wait_leader(&mut self, within: Duration) -> usize {
+        let deadline = Instant::now() + within;
+        loop {
+            let mut seen = Vec::new();
+            for i in 0..self.nodes.len() {
+                if !self.nodes[i].is_running() {
+                    continue;
+                }
+                let leader = http_get(&self.nodes[i].addr(), "/cluster").and_then(|(_, body)| leader_of(&body));
+                seen.push(leader);
+            }
+            if let Some(Some(leader)) = seen.first()
+                && seen.iter().all(|s| *s == Some(*leader))
+                && let Some(index) = self.nodes.iter().position(|n| n.id == *leader)
+                && self.nodes[index].is_running()
+            {
+                return index;
+            }
+            let logs: Vec<String> = self.nodes.iter().map(Node::log).collect();
+            assert!(Instant::now() < deadline, "no agreed leader (saw {seen:?}); logs:\n{}", logs.join("\n----\n"));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for i in 0..self.nodes.len() {
+            // A stopped process ignores SIGKILL until continued on some systems' ptrace
+            // states; CONT first is harmless otherwise.
+            self.signal_quietly(i, "CONT");
+            self.kill(i);
+        }
+    }
+}
+
+impl Cluster {
+    fn signal_quietly(&self, i: usize, signal: &str) {
+        if let Some(child) = &self.nodes[i].child {
+            let _ = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status();
+        }
+    }
+}
+
+/// `"leader": <id>` from the `/cluster` JSON, without a JSON dependency in the harness.
+fn leader_of(body: &str) -> Option<u64> {
+    let rest = &body[body.find("\"leader\"")? + "\"leader\"".len()..];
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// A minimal HTTP/1.1 GET; `None` when the node does not answer within a second.
+pub fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
+    let socket: SocketAddr = addr.parse().ok()?;
+    let mut stream = TcpStream::connect_timeout(&socket, Duration::from_secs(1)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Some((status, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leader_is_read_from_cluster_json() {
+        assert_eq!(leader_of(r#"{"nodes":[],"leader": 2,"term":3}"#), Some(2));
+        assert_eq!(leader_of(r#"{"leader":null}"#), None);
+    }
+
+    #[test]
+    fn free_ports_are_bindable() {
+        let port = free_port();
+        assert!(TcpListener::bind(("127.0.0.1", port)).is_ok());
+    }
+}

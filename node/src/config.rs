@@ -1,0 +1,72 @@
+//! Server flags, each with an environment fallback named like ColonyOS's.
+
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServerConfig {
+    /// This node's id in `--peers`.
+    #[arg(long, env = "COLONIES_NODE_ID")]
+    pub nodeid: u64,
+    /// Address to listen on.
+    #[arg(long, env = "COLONIES_SERVER_HTTP_HOST", default_value = "0.0.0.0")]
+    pub host: String,
+    /// Port of the HTTP API (and of the Raft peer routes).
+    #[arg(long, env = "COLONIES_SERVER_PORT", default_value_t = 50080)]
+    pub port: u16,
+    /// Folder for this node's Raft log, vote and snapshots.
+    #[arg(long, env = "COLONIES_DATADIR")]
+    pub datadir: std::path::PathBuf,
+    /// Every node of the cluster as `id=host:port`, comma separated, this one included.
+    #[arg(long, env = "COLONIES_PEERS", value_parser = parse_peers)]
+    pub peers: Peers,
+    /// Shared secret that peers present to each other; callers without it cannot touch Raft.
+    #[arg(long, env = "COLONIES_CLUSTER_SECRET", hide_env_values = true)]
+    pub cluster_secret: String,
+    /// Server owner id, set once when the cluster is first formed.
+    #[arg(long, env = "COLONIES_SERVER_ID")]
+    pub serverid: Option<String>,
+    /// Proxy calls that need the leader instead of redirecting the client to it.
+    #[arg(long, env = "COLONIES_FORWARD")]
+    pub forward: bool,
+    /// Take a snapshot (and compact the log) after this many log entries.
+    #[arg(long, env = "COLONIES_SNAPSHOT_LOGS", default_value_t = 10_000)]
+    pub snapshot_logs: u64,
+}
+
+/// Node id -> `host:port`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peers(pub BTreeMap<u64, String>);
+
+pub fn parse_peers(text: &str) -> Result<Peers, String> {
+    let mut peers = BTreeMap::new();
+    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (id, addr) = item.split_once('=').ok_or_else(|| format!("peer {item:?} is not id=host:port"))?;
+        let id: u64 = id.trim().parse().map_err(|_| format!("peer id {id:?} is not a number"))?;
+        let addr = addr.trim();
+        if !addr.contains(':') {
+            return Err(format!("peer address {addr:?} has no port"));
+        }
+        if peers.insert(id, addr.to_string()).is_some() {
+            return Err(format!("peer id {id} is listed twice"));
+        }
+    }
+    if peers.is_empty() {
+        return Err("no peers given".into());
+    }
+    Ok(Peers(peers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_parse_and_bad_lists_are_explained() {
+        let peers = parse_peers("1=127.0.0.1:5001, 2=node2:5002").unwrap();
+        assert_eq!(peers.0[&2], "node2:5002");
+        assert!(parse_peers("1=a:1,1=b:2").unwrap_err().contains("twice"));
+        assert!(parse_peers("x=a:1").unwrap_err().contains("not a number"));
+        assert!(parse_peers("1=nohost").unwrap_err().contains("no port"));
+        assert!(parse_peers("").is_err());
+    }
+}
