@@ -333,6 +333,18 @@ impl State {
             .map(|(_, id)| id.clone())
     }
 
+    /// Whether an `Assign` by `caller` would find a process now. The leader asks before
+    /// proposing, so an executor with nothing to do does not cost a log entry.
+    pub fn has_work_for(&self, caller: &str, colonyname: &str, availablecpu: &str, availablemem: &str) -> bool {
+        let Ok((cpu, mem)) = parse_available(availablecpu, availablemem) else { return true };
+        if self.data.paused.contains(colonyname) {
+            return false;
+        }
+        self.executors_with_id(colonyname, caller)
+            .filter(|e| e.state == ExecutorState::Approved)
+            .any(|executor| self.pick_process(colonyname, executor, cpu, mem).is_some())
+    }
+
     pub(crate) fn assign(
         &mut self,
         caller: &str,

@@ -620,3 +620,17 @@ fn timers_and_server_id_are_leader_only_operations() {
     w.ok(SERVER, Op::SetServerId { serverid: STRANGER.into() });
     assert_eq!(w.state.server_id(), STRANGER);
 }
+
+#[test]
+fn has_work_for_predicts_assign() {
+    let mut w = World::new();
+    assert!(!w.state.has_work_for(EXEC_A, COLONY, "", ""));
+    let mut spec = World::spec("cli");
+    spec.conditions.executornames = Some(vec!["b".into()]);
+    w.submit(spec);
+    assert!(!w.state.has_work_for(EXEC_A, COLONY, "", ""), "named for b");
+    assert!(w.state.has_work_for(EXEC_B, COLONY, "", ""));
+    assert!(!w.state.has_work_for(STRANGER, COLONY, "", ""), "not a member");
+    w.ok(COLONY_OWNER, Op::PauseAssignments { colonyname: COLONY.into() });
+    assert!(!w.state.has_work_for(EXEC_B, COLONY, "", ""));
+}
