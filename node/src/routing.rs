@@ -1,0 +1,94 @@
+//! Where a call that needs the leader goes when it reaches a follower (design note 7):
+//! a 307 redirect to the leader's API (clients re-send the body), a proxied call with
+//! `--forward`, or a 503 when no leader is known.
+
+use crate::config::Peers;
+use axum::body::Bytes;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use colonies_client::envelope::RpcReply;
+
+/// What to do with a call that needs the leader.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    Here,
+    Leader { id: u64, addr: String },
+    NoLeader,
+}
+
+pub fn route(me: u64, leader: Option<u64>, peers: &Peers) -> Route {
+    match leader {
+        Some(id) if id == me => Route::Here,
+        Some(id) => match peers.0.get(&id) {
+            Some(addr) => Route::Leader { id, addr: addr.clone() },
+            None => Route::NoLeader,
+        },
+        None => Route::NoLeader,
+    }
+}
+
+/// An RPC error reply with the HTTP status it names (§1.5).
+pub fn failure(status: u16, message: &str) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    reply_response(code, &RpcReply::failure(status.into(), message))
+}
+
+pub fn reply_response(status: StatusCode, reply: &RpcReply) -> Response {
+    let body = serde_json::to_vec(reply).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], body).into_response()
+}
+
+pub fn no_leader() -> Response {
+    failure(503, "No leader in the cluster right now; retry shortly")
+}
+
+/// 307 keeps the method and body, so ColonyOS's Go and Python clients re-POST to the leader.
+pub fn redirect(addr: &str) -> Response {
+    let location = format!("http://{addr}/api");
+    let mut response = failure(307, &format!("Not the leader; the leader is at {location}"));
+    *response.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// Sends the request body to the leader and relays its answer.
+pub async fn forward(http: &reqwest::Client, addr: &str, body: Bytes) -> Response {
+    let url = format!("http://{addr}/api");
+    match http.post(&url).body(body).send().await {
+        Ok(answer) => {
+            let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            match answer.bytes().await {
+                Ok(bytes) => {
+                    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], bytes)
+                        .into_response()
+                }
+                Err(e) => failure(502, &format!("The leader's answer was cut off: {e}")),
+            }
+        }
+        Err(e) => failure(503, &format!("The leader at {addr} could not be reached: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn calls_go_here_to_the_leader_or_nowhere() {
+        let peers = Peers(BTreeMap::from([(1, "a:1".to_string()), (2, "b:2".to_string())]));
+        assert_eq!(route(1, Some(1), &peers), Route::Here);
+        assert_eq!(route(1, Some(2), &peers), Route::Leader { id: 2, addr: "b:2".into() });
+        assert_eq!(route(1, None, &peers), Route::NoLeader);
+        assert_eq!(route(1, Some(9), &peers), Route::NoLeader, "a leader we cannot address is no help");
+    }
+
+    #[test]
+    fn a_redirect_names_the_leader_api() {
+        let response = redirect("127.0.0.1:5002");
+        assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
+        assert_eq!(response.headers()[header::LOCATION], "http://127.0.0.1:5002/api");
+    }
+}
