@@ -1,2 +1,3 @@
 pub mod envelope;
 pub mod identity;
+pub mod messages;
