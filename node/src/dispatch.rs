@@ -1,0 +1,254 @@
+//! What each RPC does: a read of the leader's state, a write through the log, the
+//! long-poll assign, or an answer from the node itself. This is the one place that maps a
+//! message to the state machine.
+
+use colonies_client::messages::{Message, PAUSE_STATUS_REPLY_TYPE, PauseStatusReply};
+use colonies_statemachine::queries::{LogQuery, ProcessQuery};
+use colonies_statemachine::{ApiError, ApiResult, Op, Reply, State};
+use serde::Serialize;
+
+/// A read: the reply JSON computed from the state, for `caller`.
+pub type Query = Box<dyn FnOnce(&State, &str) -> ApiResult<Vec<u8>> + Send>;
+
+pub enum Action {
+    /// Answered from the leader's state, after a linearizable read barrier. `reply_type`
+    /// replaces the request's payload type in the reply where the reference does so.
+    Read { query: Query, reply_type: Option<&'static str> },
+    /// Replicated through the log; `echo` answers with the request instead of the result.
+    Write { op: Op, echo: bool },
+    /// The long-poll `assignprocessmsg` (§5.2).
+    Assign { colonyname: String, timeout: i64, availablecpu: String, availablemem: String },
+    /// `getclustermsg`: answered from the node's view of the cluster.
+    Cluster,
+    /// Known, but not served by this server (yet).
+    Refuse(ApiError),
+}
+
+pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("replies always serialize")
+}
+
+/// The reply JSON of a committed command.
+pub fn reply_json(reply: &Reply) -> Vec<u8> {
+    match reply {
+        Reply::Empty => b"{}".to_vec(),
+        Reply::Colony(c) => to_json(c),
+        Reply::Executor(e) => to_json(e),
+        Reply::Process(p) => to_json(p),
+        Reply::Attribute(a) => to_json(a),
+        Reply::Function(f) => to_json(f),
+        Reply::User(u) => to_json(u),
+        Reply::ProcessGraph(g) => to_json(g),
+    }
+}
+
+fn read<T: Serialize>(query: impl FnOnce(&State, &str) -> ApiResult<T> + Send + 'static) -> Action {
+    Action::Read { query: Box::new(move |state, caller| query(state, caller).map(|v| to_json(&v))), reply_type: None }
+}
+
+fn write(op: Op) -> Action {
+    Action::Write { op, echo: false }
+}
+
+/// `verb` and `what` name a missing object the way the reference does.
+fn required<T>(value: Option<T>, verb: &str, what: &str) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::bad_request(format!("Failed to {verb}, msg.{what} is nil")))
+}
+
+fn not_served(payloadtype: &str) -> Action {
+    Action::Refuse(ApiError::new(501, format!("{payloadtype} is not served by this server yet")))
+}
+
+/// Maps a decoded message to its action. `new_id` makes the fresh ids a write needs, so
+/// that the proposer, not the state machine, draws them.
+pub fn dispatch(message: Message, new_id: &mut dyn FnMut() -> String) -> Action {
+    let payloadtype = message.payload_type();
+    let action = match message {
+        Message::AddColony(m) => {
+            required(m.colony, "add colony", "Colony").map(|colony| write(Op::AddColony { colony }))
+        }
+        Message::RemoveColony(m) => Ok(write(Op::RemoveColony { colonyname: m.colonyname })),
+        Message::GetColonies(_) => Ok(read(|s, c| s.get_colonies(c))),
+        Message::GetColony(m) => Ok(read(move |s, c| s.get_colony(c, &m.colonyname))),
+        Message::GetColonyStats(m) => Ok(read(move |s, c| s.colony_statistics(c, &m.colonyname))),
+        Message::AddExecutor(m) => required(m.executor, "add executor", "Executor")
+            .map(|executor| write(Op::AddExecutor { executor: Box::new(executor) })),
+        Message::ApproveExecutor(m) => {
+            Ok(write(Op::ApproveExecutor { colonyname: m.colonyname, executorname: m.executorname }))
+        }
+        Message::RejectExecutor(m) => {
+            Ok(write(Op::RejectExecutor { colonyname: m.colonyname, executorname: m.executorname }))
+        }
+        Message::RemoveExecutor(m) => {
+            Ok(write(Op::RemoveExecutor { colonyname: m.colonyname, executorname: m.executorname }))
+        }
+        Message::GetExecutors(m) => Ok(read(move |s, c| s.get_executors(c, &m.colonyname))),
+        Message::GetExecutor(m) => Ok(read(move |s, c| s.get_executor(c, &m.colonyname, &m.executorname))),
+        Message::GetExecutorById(m) => Ok(read(move |s, c| s.get_executor_by_id(c, &m.executorid))),
+        Message::AddFunction(m) => required(m.fun, "add function", "Function").map(|mut function| {
+            if function.functionid.is_empty() {
+                function.functionid = new_id();
+            }
+            write(Op::AddFunction { function })
+        }),
+        Message::GetFunctions(m) => Ok(read(move |s, c| s.get_functions(c, &m.colonyname, &m.executorname))),
+        Message::RemoveFunction(m) => Ok(write(Op::RemoveFunction { functionid: m.functionid })),
+        Message::SubmitFunctionSpec(m) => required(m.spec, "submit process spec", "FunctionSpec")
+            .map(|spec| write(Op::Submit { spec: Box::new(spec), processid: new_id() })),
+        Message::AssignProcess(m) if m.timeout == 0 => {
+            Err(ApiError::bad_request("Invalid timeout value, timeout cannot be zero"))
+        }
+        Message::AssignProcess(m) => Ok(Action::Assign {
+            colonyname: m.colonyname,
+            timeout: m.timeout,
+            availablecpu: m.availablecpu,
+            availablemem: m.availablemem,
+        }),
+        Message::GetProcesses(m) => Ok(read(move |s, c| {
+            let query = ProcessQuery {
+                colonyname: m.colonyname,
+                count: m.count,
+                state: m.state,
+                executortype: m.executortype,
+                label: m.label,
+                initiator: m.initiator,
+            };
+            s.get_processes(c, &query)
+        })),
+        Message::GetProcess(m) => Ok(read(move |s, c| s.get_process(c, &m.processid))),
+        Message::RemoveProcess(m) => Ok(write(Op::RemoveProcess { processid: m.processid })),
+        Message::RemoveAllProcesses(m) => {
+            Ok(write(Op::RemoveAllProcesses { colonyname: m.colonyname, state: m.state }))
+        }
+        Message::CloseSuccessful(m) => Ok(write(Op::CloseSuccessful { processid: m.processid, out: m.out })),
+        Message::CloseFailed(m) => Ok(write(Op::CloseFailed { processid: m.processid, errors: m.errors })),
+        Message::SetOutput(m) => Ok(write(Op::SetOutput { processid: m.processid, out: m.out })),
+        Message::CancelProcess(m) => Ok(write(Op::CancelProcess { processid: m.processid })),
+        Message::PauseAssignments(m) => Ok(write(Op::PauseAssignments { colonyname: m.colonyname })),
+        Message::ResumeAssignments(m) => Ok(write(Op::ResumeAssignments { colonyname: m.colonyname })),
+        Message::GetPauseStatus(m) => Ok(Action::Read {
+            query: Box::new(move |s, c| {
+                let ispaused = s.is_paused(c, &m.colonyname)?;
+                let reply =
+                    PauseStatusReply { msgtype: PAUSE_STATUS_REPLY_TYPE.into(), colonyname: m.colonyname, ispaused };
+                Ok(to_json(&reply))
+            }),
+            reply_type: Some(PAUSE_STATUS_REPLY_TYPE),
+        }),
+        Message::AddAttribute(m) => {
+            required(m.attribute, "add attribute", "Attribute").map(|attribute| write(Op::AddAttribute { attribute }))
+        }
+        Message::GetAttribute(m) => Ok(read(move |s, c| s.get_attribute(c, &m.attributeid))),
+        Message::SubmitWorkflowSpec(m) => required(m.spec, "submit workflow spec", "WorkflowSpec").map(|spec| {
+            let processids = spec.functionspecs.iter().map(|_| new_id()).collect();
+            write(Op::SubmitWorkflow { spec: Box::new(spec), processgraphid: new_id(), processids })
+        }),
+        Message::GetProcessGraph(m) => Ok(read(move |s, c| s.get_process_graph(c, &m.processgraphid))),
+        Message::GetProcessGraphs(m) => Ok(read(move |s, c| s.get_process_graphs(c, &m.colonyname, m.count, m.state))),
+        Message::RemoveProcessGraph(m) => Ok(write(Op::RemoveProcessGraph { processgraphid: m.processgraphid })),
+        Message::RemoveAllProcessGraphs(m) => {
+            Ok(write(Op::RemoveAllProcessGraphs { colonyname: m.colonyname, state: m.state }))
+        }
+        Message::CancelProcessGraph(m) => Ok(write(Op::CancelProcessGraph { processgraphid: m.processgraphid })),
+        Message::AddChild(m) => required(m.spec, "add child", "FunctionSpec").map(|spec| {
+            write(Op::AddChild {
+                processgraphid: m.processgraphid,
+                parentprocessid: m.parentprocessid,
+                childprocessid: m.childprocessid,
+                spec: Box::new(spec),
+                insert: m.insert,
+                processid: new_id(),
+            })
+        }),
+        Message::AddLog(m) => Ok(write(Op::AddLog { processid: m.processid, message: m.message })),
+        Message::GetLogs(m) => Ok(read(move |s, c| {
+            let query = LogQuery {
+                colonyname: m.colonyname,
+                processid: m.processid,
+                executorname: m.executorname,
+                count: m.count,
+                since: m.since,
+                latest: m.latest,
+            };
+            s.get_logs(c, &query)
+        })),
+        Message::AddUser(m) => required(m.user, "add user", "User").map(|user| write(Op::AddUser { user })),
+        Message::GetUsers(m) => Ok(read(move |s, c| s.get_users(c, &m.colonyname))),
+        Message::GetUser(m) => Ok(read(move |s, c| s.get_user(c, &m.colonyname, &m.name))),
+        Message::RemoveUser(m) => Ok(write(Op::RemoveUser { colonyname: m.colonyname, name: m.name })),
+        Message::GetStatistics(_) => Ok(read(|s, c| s.statistics(c))),
+        Message::GetCluster(_) => Ok(Action::Cluster),
+        Message::ChangeServerId(m) => Ok(Action::Write { op: Op::SetServerId { serverid: m.serverid }, echo: true }),
+        Message::SubscribeProcess(_) | Message::SubscribeProcesses(_) => {
+            Err(ApiError::bad_request(format!("{payloadtype} is only served on the /pubsub websocket")))
+        }
+        // The server answers these before any signature check (§1.3).
+        Message::Version(_) | Message::GetServerInfo(_) => Err(ApiError::internal("answered before dispatch")),
+        Message::ChangeColonyId(_)
+        | Message::ChangeExecutorId(_)
+        | Message::ReportAllocation(_)
+        | Message::UpdateExecutor(_)
+        | Message::GetProcessHist(_)
+        | Message::AddExecutorLog(_)
+        | Message::SearchLogs(_)
+        | Message::GetUserById(_)
+        | Message::ChangeUserId(_) => Ok(not_served(payloadtype)),
+    };
+    action.unwrap_or_else(Action::Refuse)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use colonies_client::messages::{AssignProcessMsg, SubmitFunctionSpecMsg, SubmitWorkflowSpecMsg};
+    use colonies_statemachine::model::{FunctionSpec, WorkflowSpec};
+
+    fn ids() -> impl FnMut() -> String {
+        let mut n = 0;
+        move || {
+            n += 1;
+            format!("{n:064x}")
+        }
+    }
+
+    #[test]
+    fn writes_get_fresh_ids_from_the_node() {
+        let submit = SubmitFunctionSpecMsg { spec: Some(FunctionSpec::default()) };
+        let Action::Write { op: Op::Submit { processid, .. }, echo: false } = dispatch(submit.into(), &mut ids())
+        else {
+            panic!("a submit is a write")
+        };
+        assert_eq!(processid, format!("{:064x}", 1));
+        let workflow = WorkflowSpec { functionspecs: vec![FunctionSpec::default(); 3], ..Default::default() };
+        let message = SubmitWorkflowSpecMsg { spec: Some(workflow) };
+        let Action::Write { op: Op::SubmitWorkflow { processids, processgraphid, .. }, .. } =
+            dispatch(message.into(), &mut ids())
+        else {
+            panic!("a workflow is a write")
+        };
+        assert_eq!(processids.len(), 3);
+        assert!(!processids.contains(&processgraphid));
+    }
+
+    #[test]
+    fn missing_objects_and_zero_timeouts_are_refused_before_the_log() {
+        let Action::Refuse(e) = dispatch(SubmitFunctionSpecMsg { spec: None }.into(), &mut ids()) else { panic!() };
+        assert_eq!((e.status, e.message.as_str()), (400, "Failed to submit process spec, msg.FunctionSpec is nil"));
+        let assign = AssignProcessMsg { timeout: 0, ..Default::default() };
+        let Action::Refuse(e) = dispatch(assign.into(), &mut ids()) else { panic!() };
+        assert_eq!(e.message, "Invalid timeout value, timeout cannot be zero");
+    }
+
+    #[test]
+    fn reads_answer_from_the_state_for_the_caller() {
+        let message = Message::decode("getcoloniesmsg", br#"{"msgtype":"getcoloniesmsg"}"#).unwrap();
+        let Action::Read { query, reply_type: None } = dispatch(message, &mut ids()) else { panic!() };
+        let e = query(&State::default(), "someone").unwrap_err();
+        assert_eq!(e.status, 403, "only the server owner lists colonies");
+    }
+
+    #[test]
+    fn empty_replies_are_an_empty_object() {
+        assert_eq!(reply_json(&Reply::Empty), b"{}");
+    }
+}
