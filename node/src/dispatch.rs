@@ -4,7 +4,7 @@
 
 use colonies_client::messages::{Message, PAUSE_STATUS_REPLY_TYPE, PauseStatusReply};
 use colonies_statemachine::queries::{LogQuery, ProcessQuery};
-use colonies_statemachine::{ApiError, ApiResult, Op, Reply, State};
+use colonies_statemachine::{ApiError, ApiResult, Op, Reply, State, Time};
 use serde::Serialize;
 
 /// A read: the reply JSON computed from the state, for `caller`.
@@ -60,8 +60,9 @@ fn not_served(payloadtype: &str) -> Action {
 }
 
 /// Maps a decoded message to its action. `new_id` makes the fresh ids a write needs, so
-/// that the proposer, not the state machine, draws them.
-pub fn dispatch(message: Message, new_id: &mut dyn FnMut() -> String) -> Action {
+/// that the proposer, not the state machine, draws them; `now` bounds the time windows of
+/// history and log searches.
+pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String) -> Action {
     let payloadtype = message.payload_type();
     let action = match message {
         Message::AddColony(m) => {
@@ -184,15 +185,25 @@ pub fn dispatch(message: Message, new_id: &mut dyn FnMut() -> String) -> Action 
         }
         // The server answers these before any signature check (§1.3).
         Message::Version(_) | Message::GetServerInfo(_) => Err(ApiError::internal("answered before dispatch")),
-        Message::ChangeColonyId(_)
-        | Message::ChangeExecutorId(_)
-        | Message::ReportAllocation(_)
-        | Message::UpdateExecutor(_)
-        | Message::GetProcessHist(_)
-        | Message::AddExecutorLog(_)
-        | Message::SearchLogs(_)
-        | Message::GetUserById(_)
-        | Message::ChangeUserId(_) => Ok(not_served(payloadtype)),
+        Message::GetProcessHist(m) => {
+            Ok(read(move |s, c| s.process_history(c, &m.colonyname, &m.executorid, m.seconds, m.state, now)))
+        }
+        Message::AddExecutorLog(m) => {
+            Ok(write(Op::AddExecutorLog { colonyname: m.colonyname, executorname: m.executorname, message: m.message }))
+        }
+        Message::SearchLogs(m) => Ok(read(move |s, c| s.search_logs(c, &m.colonyname, &m.text, m.days, m.count, now))),
+        Message::GetUserById(m) => Ok(read(move |s, c| s.get_user_by_id(c, &m.colonyname, &m.userid))),
+        Message::ChangeColonyId(m) => {
+            Ok(Action::Write { op: Op::ChangeColonyId { colonyname: m.colonyname, colonyid: m.colonyid }, echo: true })
+        }
+        Message::ChangeExecutorId(m) => Ok(Action::Write {
+            op: Op::ChangeExecutorId { colonyname: m.colonyname, executorid: m.executorid },
+            echo: true,
+        }),
+        Message::ChangeUserId(m) => {
+            Ok(Action::Write { op: Op::ChangeUserId { colonyname: m.colonyname, userid: m.userid }, echo: true })
+        }
+        Message::ReportAllocation(_) | Message::UpdateExecutor(_) => Ok(not_served(payloadtype)),
     };
     action.unwrap_or_else(Action::Refuse)
 }
@@ -214,7 +225,8 @@ mod tests {
     #[test]
     fn writes_get_fresh_ids_from_the_node() {
         let submit = SubmitFunctionSpecMsg { spec: Some(FunctionSpec::default()) };
-        let Action::Write { op: Op::Submit { processid, .. }, echo: false } = dispatch(submit.into(), &mut ids())
+        let Action::Write { op: Op::Submit { processid, .. }, echo: false } =
+            dispatch(submit.into(), Time::ZERO, &mut ids())
         else {
             panic!("a submit is a write")
         };
@@ -222,7 +234,7 @@ mod tests {
         let workflow = WorkflowSpec { functionspecs: vec![FunctionSpec::default(); 3], ..Default::default() };
         let message = SubmitWorkflowSpecMsg { spec: Some(workflow) };
         let Action::Write { op: Op::SubmitWorkflow { processids, processgraphid, .. }, .. } =
-            dispatch(message.into(), &mut ids())
+            dispatch(message.into(), Time::ZERO, &mut ids())
         else {
             panic!("a workflow is a write")
         };
@@ -232,17 +244,19 @@ mod tests {
 
     #[test]
     fn missing_objects_and_zero_timeouts_are_refused_before_the_log() {
-        let Action::Refuse(e) = dispatch(SubmitFunctionSpecMsg { spec: None }.into(), &mut ids()) else { panic!() };
+        let Action::Refuse(e) = dispatch(SubmitFunctionSpecMsg { spec: None }.into(), Time::ZERO, &mut ids()) else {
+            panic!()
+        };
         assert_eq!((e.status, e.message.as_str()), (400, "Failed to submit process spec, msg.FunctionSpec is nil"));
         let assign = AssignProcessMsg { timeout: 0, ..Default::default() };
-        let Action::Refuse(e) = dispatch(assign.into(), &mut ids()) else { panic!() };
+        let Action::Refuse(e) = dispatch(assign.into(), Time::ZERO, &mut ids()) else { panic!() };
         assert_eq!(e.message, "Invalid timeout value, timeout cannot be zero");
     }
 
     #[test]
     fn reads_answer_from_the_state_for_the_caller() {
         let message = Message::decode("getcoloniesmsg", br#"{"msgtype":"getcoloniesmsg"}"#).unwrap();
-        let Action::Read { query, reply_type: None } = dispatch(message, &mut ids()) else { panic!() };
+        let Action::Read { query, reply_type: None } = dispatch(message, Time::ZERO, &mut ids()) else { panic!() };
         let e = query(&State::default(), "someone").unwrap_err();
         assert_eq!(e.status, 403, "only the server owner lists colonies");
     }

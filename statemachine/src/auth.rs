@@ -141,6 +141,31 @@ impl State {
                     _ => Err(ApiError::forbidden("Not allowed to remove a function of another executor")),
                 }
             }
+            Op::AddExecutorLog { colonyname, executorname, .. } => {
+                self.require_member(caller, colonyname, true)?;
+                if self.executors_with_id(colonyname, caller).any(|e| e.executorname == *executorname) {
+                    Ok(())
+                } else {
+                    Err(ApiError::forbidden("Failed to add executor log, only the executor itself may add its logs"))
+                }
+            }
+            Op::ChangeColonyId { colonyname, .. } => self.require_colony_owner(caller, colonyname),
+            Op::ChangeExecutorId { colonyname, .. } => {
+                self.require_member(caller, colonyname, false)?;
+                if self.executors_with_id(colonyname, caller).next().is_some() {
+                    Ok(())
+                } else {
+                    Err(ApiError::forbidden("Access denied, only an executor may change its id"))
+                }
+            }
+            Op::ChangeUserId { colonyname, .. } => {
+                self.require_member(caller, colonyname, false)?;
+                if self.idx.user_ids.contains_key(&(colonyname.clone(), caller.to_string())) {
+                    Ok(())
+                } else {
+                    Err(ApiError::forbidden("Access denied, only a user may change its id"))
+                }
+            }
             Op::Submit { spec, .. } => self.require_member(caller, &spec.conditions.colonyname, true),
             Op::SubmitWorkflow { spec, .. } => self.require_member(caller, &spec.colonyname, true),
             // Whether the caller runs the parent is checked with the graph's own rules.

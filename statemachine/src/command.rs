@@ -129,6 +129,26 @@ pub enum Op {
         colonyname: String,
         state: i64,
     },
+    /// A log line of the executor itself, not of a process.
+    AddExecutorLog {
+        colonyname: String,
+        executorname: String,
+        message: String,
+    },
+    ChangeColonyId {
+        colonyname: String,
+        colonyid: String,
+    },
+    /// The caller's own executor row in the colony gets the new id.
+    ChangeExecutorId {
+        colonyname: String,
+        executorid: String,
+    },
+    /// The caller's own user row in the colony gets the new id.
+    ChangeUserId {
+        colonyname: String,
+        userid: String,
+    },
     /// Fires every wait and exec deadline that has passed at `now`.
     Tick,
 }

@@ -516,17 +516,74 @@ impl State {
         let colonyname = process.spec.conditions.colonyname.clone();
         let executorname =
             self.executors_with_id(&colonyname, caller).next().map(|e| e.executorname.clone()).unwrap_or_default();
+        self.store_log(processid.to_string(), &colonyname, &executorname, message, now);
+        Ok(Reply::Empty)
+    }
+
+    pub(crate) fn store_log(
+        &mut self,
+        processid: String,
+        colonyname: &str,
+        executorname: &str,
+        message: &str,
+        now: Time,
+    ) {
         let seq = self.data.next_log_seq;
         self.data.next_log_seq += 1;
         let log = Log {
-            processid: processid.to_string(),
-            colonyname: colonyname.clone(),
-            executorname: executorname.clone(),
+            processid: processid.clone(),
+            colonyname: colonyname.to_string(),
+            executorname: executorname.to_string(),
             message: message.to_string(),
             timestamp: now.unix_nanos().unwrap_or_default(),
         };
         self.data.logs.insert(seq, log);
-        self.index_log(seq, (colonyname, executorname), processid.to_string());
+        self.index_log(seq, (colonyname.to_string(), executorname.to_string()), processid);
+    }
+
+    fn require_new_id(id: &str, what: &str) -> ApiResult<()> {
+        if id.len() == 64 {
+            Ok(())
+        } else {
+            Err(ApiError::bad_request(format!("Failed to change {what} id, invalid id length")))
+        }
+    }
+
+    pub(crate) fn change_colony_id(&mut self, colonyname: &str, colonyid: &str) -> ApiResult<Reply> {
+        Self::require_new_id(colonyid, "colony")?;
+        if let Some(colony) = self.data.colonies.get_mut(colonyname) {
+            colony.colonyid = colonyid.to_string();
+        }
+        Ok(Reply::Empty)
+    }
+
+    pub(crate) fn change_executor_id(&mut self, caller: &str, colonyname: &str, executorid: &str) -> ApiResult<Reply> {
+        Self::require_new_id(executorid, "executor")?;
+        let names: Vec<String> = self.executors_with_id(colonyname, caller).map(|e| e.executorname.clone()).collect();
+        for name in names {
+            let key = (colonyname.to_string(), name);
+            if let Some(mut executor) = self.data.executors.remove(&key) {
+                self.unindex_executor(&executor);
+                executor.executorid = executorid.to_string();
+                self.index_executor(&executor);
+                self.data.executors.insert(key, executor);
+            }
+        }
+        Ok(Reply::Empty)
+    }
+
+    pub(crate) fn change_user_id(&mut self, caller: &str, colonyname: &str, userid: &str) -> ApiResult<Reply> {
+        Self::require_new_id(userid, "user")?;
+        let names = self.idx.user_ids.get(&(colonyname.to_string(), caller.to_string())).cloned().unwrap_or_default();
+        for name in names {
+            let key = (colonyname.to_string(), name);
+            if let Some(mut user) = self.data.users.remove(&key) {
+                self.unindex_user(&user);
+                user.userid = userid.to_string();
+                self.index_user(&user);
+                self.data.users.insert(key, user);
+            }
+        }
         Ok(Reply::Empty)
     }
 

@@ -5,11 +5,15 @@ use crate::model::{
     Attribute, Colony, Executor, ExecutorState, Function, Log, Process, ProcessState, Statistics, User,
 };
 use crate::state::State;
+use crate::time::Time;
 
 /// Largest `count` of `getprocessesmsg` (§9.2).
 pub const MAX_PROCESS_COUNT: i64 = 100;
 /// Largest `count` of `getlogsmsg`.
 pub const MAX_LOG_COUNT: i64 = 500;
+/// Largest `count` and `days` of `searchlogsmsg`.
+pub const MAX_SEARCH_COUNT: i64 = 100;
+pub const MAX_SEARCH_DAYS: i64 = 30;
 
 /// `getprocessesmsg`. The filters are exclusive: executortype, else initiator, else label.
 #[derive(Clone, Debug, Default)]
@@ -206,6 +210,74 @@ impl State {
             logs.into_iter().take(count).collect()
         };
         Ok(chosen.into_iter().cloned().collect())
+    }
+
+    /// `getprocesshistmsg`: processes in `state` submitted in the last `seconds` before
+    /// `now`, optionally only those run by `executorid`, oldest first.
+    pub fn process_history(
+        &self,
+        caller: &str,
+        colonyname: &str,
+        executorid: &str,
+        seconds: i64,
+        state: i64,
+        now: Time,
+    ) -> ApiResult<Vec<Process>> {
+        self.require_member(caller, colonyname, true)?;
+        let state = ProcessState::from_code(state)
+            .ok_or_else(|| ApiError::bad_request("Failed to get process history, invalid msg.State"))?;
+        let since = now.plus_seconds(-seconds.max(0));
+        let mut found: Vec<Process> = self
+            .idx
+            .by_state
+            .get(&(colonyname.to_string(), state))
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, id)| self.process(id))
+            .filter(|p| p.submissiontime >= since && (executorid.is_empty() || p.assignedexecutorid == executorid))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (a.submissiontime, &a.processid).cmp(&(b.submissiontime, &b.processid)));
+        Ok(found)
+    }
+
+    /// `searchlogsmsg`: log lines of the colony added in the last `days` that contain `text`.
+    pub fn search_logs(
+        &self,
+        caller: &str,
+        colonyname: &str,
+        text: &str,
+        days: i64,
+        count: i64,
+        now: Time,
+    ) -> ApiResult<Vec<Log>> {
+        self.require_member(caller, colonyname, true)?;
+        if count > MAX_SEARCH_COUNT {
+            return Err(ApiError::bad_request(format!("Count exceeds max count ({MAX_SEARCH_COUNT})")));
+        }
+        if days > MAX_SEARCH_DAYS {
+            return Err(ApiError::bad_request(format!("Days exceeds max days ({MAX_SEARCH_DAYS})")));
+        }
+        let since = now.plus_seconds(-days.max(0) * 86_400).unix_nanos().unwrap_or(i64::MIN);
+        Ok(self
+            .data
+            .logs
+            .values()
+            .filter(|l| l.colonyname == colonyname && l.timestamp >= since && l.message.contains(text))
+            .take(count.max(0) as usize)
+            .cloned()
+            .collect())
+    }
+
+    pub fn get_user_by_id(&self, caller: &str, colonyname: &str, userid: &str) -> ApiResult<User> {
+        self.require_member(caller, colonyname, false)?;
+        self.idx
+            .user_ids
+            .get(&(colonyname.to_string(), userid.to_string()))
+            .and_then(|names| names.first())
+            .and_then(|name| self.data.users.get(&(colonyname.to_string(), name.clone())))
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("Failed to get user, user not found"))
     }
 
     pub fn get_users(&self, caller: &str, colonyname: &str) -> ApiResult<Vec<User>> {

@@ -156,6 +156,13 @@ impl State {
             Op::CancelProcessGraph { processgraphid } => self.cancel_graph(processgraphid, now),
             Op::RemoveProcessGraph { processgraphid } => self.remove_graph(processgraphid),
             Op::RemoveAllProcessGraphs { colonyname, state } => self.remove_all_graphs(colonyname, *state),
+            Op::AddExecutorLog { colonyname, executorname, message } => {
+                self.store_log(String::new(), colonyname, executorname, message, now);
+                Ok(Reply::Empty)
+            }
+            Op::ChangeColonyId { colonyname, colonyid } => self.change_colony_id(colonyname, colonyid),
+            Op::ChangeExecutorId { colonyname, executorid } => self.change_executor_id(caller, colonyname, executorid),
+            Op::ChangeUserId { colonyname, userid } => self.change_user_id(caller, colonyname, userid),
             Op::Tick => {
                 self.fire_deadlines(now);
                 Ok(Reply::Empty)

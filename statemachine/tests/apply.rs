@@ -634,3 +634,50 @@ fn has_work_for_predicts_assign() {
     w.ok(COLONY_OWNER, Op::PauseAssignments { colonyname: COLONY.into() });
     assert!(!w.state.has_work_for(EXEC_B, COLONY, "", ""));
 }
+
+#[test]
+fn process_history_logs_search_and_identity_changes() {
+    let mut w = World::new();
+    let old = w.submit(World::spec("cli")).processid;
+    w.clock = 100;
+    let recent = w.submit(World::spec("cli")).processid;
+    let history = w.state.process_history(EXEC_A, COLONY, "", 50, 0, at(100)).unwrap();
+    assert_eq!(history.iter().map(|p| p.processid.clone()).collect::<Vec<_>>(), vec![recent.clone()]);
+    assert_eq!(w.state.process_history(EXEC_A, COLONY, "", 500, 0, at(100)).unwrap()[0].processid, old);
+    assert_eq!(w.state.process_history(EXEC_A, COLONY, "", 500, 7, at(100)).unwrap_err().status, 400);
+
+    let log = |name: &str| Op::AddExecutorLog {
+        colonyname: COLONY.into(),
+        executorname: name.into(),
+        message: "disk full".into(),
+    };
+    assert_eq!(w.refused(EXEC_A, log("b")).status, 403, "only for itself");
+    w.ok(EXEC_A, log("a"));
+    let found = w.state.search_logs(EXEC_B, COLONY, "disk", 1, 10, at(100)).unwrap();
+    assert_eq!((found.len(), found[0].processid.as_str()), (1, ""));
+    assert!(w.state.search_logs(EXEC_B, COLONY, "disk", 1, 10, at(3 * 86_400)).unwrap().is_empty(), "too old");
+    assert_eq!(w.state.search_logs(EXEC_B, COLONY, "x", 31, 10, at(0)).unwrap_err().status, 400);
+    assert_eq!(w.state.search_logs(EXEC_B, COLONY, "x", 1, 101, at(0)).unwrap_err().status, 400);
+
+    let new_id = pid(4242);
+    assert_eq!(
+        w.refused(EXEC_A, Op::ChangeColonyId { colonyname: COLONY.into(), colonyid: new_id.clone() }).status,
+        403
+    );
+    w.ok(COLONY_OWNER, Op::ChangeColonyId { colonyname: COLONY.into(), colonyid: new_id.clone() });
+    assert_eq!(w.state.get_colony(EXEC_A, COLONY).unwrap().colonyid, new_id);
+    assert_eq!(
+        w.refused(EXEC_A, Op::ChangeExecutorId { colonyname: COLONY.into(), executorid: "short".into() }).status,
+        400
+    );
+    w.ok(EXEC_A, Op::ChangeExecutorId { colonyname: COLONY.into(), executorid: pid(77) });
+    assert_eq!(w.state.get_executor(EXEC_B, COLONY, "a").unwrap().executorid, pid(77));
+    assert_eq!(w.assign(EXEC_A).unwrap_err().status, 403, "the old key is no longer a member");
+
+    let user = User { colonyname: COLONY.into(), userid: STRANGER.into(), name: "u".into(), ..User::default() };
+    w.ok(&new_id, Op::AddUser { user });
+    assert_eq!(w.state.get_user_by_id(EXEC_B, COLONY, STRANGER).unwrap().name, "u");
+    w.ok(STRANGER, Op::ChangeUserId { colonyname: COLONY.into(), userid: pid(88) });
+    assert_eq!(w.state.get_user_by_id(EXEC_B, COLONY, STRANGER).unwrap_err().status, 404);
+    assert_eq!(w.state.get_user_by_id(EXEC_B, COLONY, &pid(88)).unwrap().name, "u");
+}
