@@ -1,1 +1,67 @@
-//! Placeholder until its issue is taken; see the open issues.
+//! Raft for colonies: the openraft type configuration, the sled-backed log and the
+//! state-machine store, and the authenticated HTTP network between nodes.
+//!
+//! The colony state lives in memory; it is made durable by the Raft log (in sled) and by
+//! snapshots (also in sled). After a restart a node loads its latest snapshot and openraft
+//! re-applies the log entries after it.
+
+// openraft's storage traits fix `StorageError` (over 200 bytes) as the error type of every
+// storage call; the helpers here return what those calls must return.
+#![allow(clippy::result_large_err)]
+
+mod codec;
+pub mod config;
+pub mod log_store;
+pub mod network;
+pub mod state_machine;
+
+use colonies_statemachine::{ApiResult, Command, Reply};
+use serde::{Deserialize, Serialize};
+use std::io::Cursor;
+
+pub use config::raft_config;
+pub use log_store::LogStore;
+pub use network::{Network, raft_router};
+pub use state_machine::{StateHandle, StateMachineStore};
+
+/// One Raft entry: the client commands the leader batched together.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Request(pub Vec<Command>);
+
+/// What `apply` answered for each command of a `Request`, in order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Response(pub Vec<ApiResult<Reply>>);
+
+openraft::declare_raft_types!(
+    pub TypeConfig:
+        D = Request,
+        R = Response,
+        NodeId = u64,
+        Node = openraft::BasicNode,
+        Entry = openraft::Entry<TypeConfig>,
+        SnapshotData = Cursor<Vec<u8>>,
+        AsyncRuntime = openraft::TokioRuntime,
+);
+
+pub type Raft = openraft::Raft<TypeConfig>;
+pub type StorageError = openraft::StorageError<u64>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open the data folder: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("the stored snapshot cannot be read: {0}")]
+    Snapshot(String),
+}
+
+/// Opens (or creates) the stores of one node in `dir`.
+pub fn open_stores(dir: &std::path::Path) -> Result<(LogStore, StateMachineStore), OpenError> {
+    let db = sled::Config::new()
+        .path(dir)
+        // sled's default cache is 1 GiB; the hot data (the colony state) lives in memory anyway.
+        .cache_capacity(64 * 1024 * 1024)
+        .open()?;
+    let log_store = LogStore::open(&db)?;
+    let state_machine = StateMachineStore::open(&db)?;
+    Ok((log_store, state_machine))
+}

@@ -1,0 +1,202 @@
+//! Raft RPCs between nodes over HTTP, with bincode bodies.
+//!
+//! Every call carries the cluster secret in a header, and the routes refuse a caller
+//! without it (design note 8): reaching a node's port is not enough to append to its log.
+
+use crate::codec::{decode, encode};
+use crate::{Raft, TypeConfig};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use openraft::BasicNode;
+use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest,
+    VoteResponse,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+pub const SECRET_HEADER: &str = "x-colonies-cluster-secret";
+/// Snapshots of a large colony are big; the default 2 MiB body limit is far too small.
+const MAX_PEER_BODY: usize = 1 << 30;
+
+/// Makes a client for each peer; all share one connection pool.
+#[derive(Clone)]
+pub struct Network {
+    http: reqwest::Client,
+    secret: Arc<str>,
+}
+
+impl Network {
+    pub fn new(secret: &str) -> Network {
+        Network { http: reqwest::Client::new(), secret: secret.into() }
+    }
+}
+
+pub struct PeerClient {
+    target: u64,
+    base: String,
+    http: reqwest::Client,
+    secret: Arc<str>,
+}
+
+impl RaftNetworkFactory<TypeConfig> for Network {
+    type Network = PeerClient;
+
+    async fn new_client(&mut self, target: u64, node: &BasicNode) -> PeerClient {
+        PeerClient {
+            target,
+            base: format!("http://{}/raft", node.addr),
+            http: self.http.clone(),
+            secret: self.secret.clone(),
+        }
+    }
+}
+
+impl PeerClient {
+    async fn call<Req, Resp, E>(
+        &self,
+        route: &str,
+        request: &Req,
+        option: &RPCOption,
+    ) -> Result<Resp, RPCError<u64, BasicNode, E>>
+    where
+        Req: Serialize,
+        Resp: DeserializeOwned,
+        E: std::error::Error + DeserializeOwned,
+    {
+        let answer = self
+            .http
+            .post(format!("{}/{route}", self.base))
+            .header(SECRET_HEADER, &*self.secret)
+            .timeout(option.hard_ttl())
+            .body(encode(request))
+            .send()
+            .await
+            .map_err(|e| {
+                // A peer that is down makes openraft back off; anything else is retried.
+                if e.is_connect() {
+                    RPCError::Unreachable(Unreachable::new(&e))
+                } else {
+                    RPCError::Network(NetworkError::new(&e))
+                }
+            })?;
+        if !answer.status().is_success() {
+            let refused = std::io::Error::other(format!("peer {} answered {}", self.target, answer.status()));
+            return Err(RPCError::Network(NetworkError::new(&refused)));
+        }
+        let body = answer.bytes().await.map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let result: Result<Resp, E> = decode(&body).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
+    }
+}
+
+type RpcResult<T, E = openraft::error::Infallible> = Result<T, RPCError<u64, BasicNode, RaftError<u64, E>>>;
+
+impl RaftNetwork<TypeConfig> for PeerClient {
+    async fn append_entries(
+        &mut self,
+        request: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> RpcResult<AppendEntriesResponse<u64>> {
+        self.call("append", &request, &option).await
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        request: InstallSnapshotRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> RpcResult<InstallSnapshotResponse<u64>, InstallSnapshotError> {
+        self.call("snapshot", &request, &option).await
+    }
+
+    async fn vote(&mut self, request: VoteRequest<u64>, option: RPCOption) -> RpcResult<VoteResponse<u64>> {
+        self.call("vote", &request, &option).await
+    }
+}
+
+#[derive(Clone)]
+struct Peer {
+    raft: Raft,
+    secret: Arc<str>,
+}
+
+/// Compares in time independent of where the first difference is.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+fn authorized(headers: &HeaderMap, secret: &str) -> bool {
+    headers.get(SECRET_HEADER).is_some_and(|given| same_secret(given.as_bytes(), secret.as_bytes()))
+}
+
+/// Decodes the request, runs it, and encodes openraft's result (errors included).
+async fn serve<Req, Resp, Fut>(
+    peer: Peer,
+    headers: HeaderMap,
+    body: Bytes,
+    run: impl FnOnce(Raft, Req) -> Fut,
+) -> Response
+where
+    Req: DeserializeOwned,
+    Resp: Serialize,
+    Fut: std::future::Future<Output = Resp>,
+{
+    if !authorized(&headers, &peer.secret) {
+        return (StatusCode::UNAUTHORIZED, "missing or wrong cluster secret").into_response();
+    }
+    match decode::<Req>(&body) {
+        Ok(request) => encode(&run(peer.raft, request).await).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, format!("bad raft request: {e}")).into_response(),
+    }
+}
+
+/// The peer routes of a node: `/raft/append`, `/raft/vote`, `/raft/snapshot`.
+pub fn raft_router(raft: Raft, secret: &str) -> Router {
+    let peer = Peer { raft, secret: secret.into() };
+    Router::new()
+        .route(
+            "/raft/append",
+            post(|State(p): State<Peer>, h: HeaderMap, b: Bytes| {
+                serve(p, h, b, |raft, r: AppendEntriesRequest<TypeConfig>| async move { raft.append_entries(r).await })
+            }),
+        )
+        .route(
+            "/raft/vote",
+            post(|State(p): State<Peer>, h: HeaderMap, b: Bytes| {
+                serve(p, h, b, |raft, r: VoteRequest<u64>| async move { raft.vote(r).await })
+            }),
+        )
+        .route(
+            "/raft/snapshot",
+            post(|State(p): State<Peer>, h: HeaderMap, b: Bytes| {
+                serve(
+                    p,
+                    h,
+                    b,
+                    |raft, r: InstallSnapshotRequest<TypeConfig>| async move { raft.install_snapshot(r).await },
+                )
+            }),
+        )
+        .layer(DefaultBodyLimit::max(MAX_PEER_BODY))
+        .with_state(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(same_secret(b"abc", b"abc"));
+        assert!(!same_secret(b"abd", b"abc"));
+        assert!(!same_secret(b"ab", b"abc"));
+        assert!(!same_secret(b"", b"abc"));
+    }
+}

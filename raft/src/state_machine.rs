@@ -1,0 +1,213 @@
+//! The colony state as openraft's state machine.
+//!
+//! The state lives in memory together with the last applied log id and membership, under
+//! one lock, so a snapshot always pairs a state with the index it reflects. The current
+//! snapshot is kept in sled and flushed before it is reported built or installed, so the
+//! log it covers may be purged safely.
+
+use crate::codec::{decode, encode};
+use crate::{OpenError, Request, Response, StorageError, TypeConfig};
+use colonies_statemachine::{Event, State};
+use openraft::storage::RaftStateMachine;
+use openraft::{
+    AnyError, Entry, EntryPayload, ErrorSubject, ErrorVerb, LogId, RaftSnapshotBuilder, Snapshot, SnapshotMeta,
+    StorageIOError, StoredMembership,
+};
+use std::io::Cursor;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+use tokio::sync::broadcast;
+
+const SNAPSHOT_META: &[u8] = b"meta";
+const SNAPSHOT_DATA: &[u8] = b"data";
+/// Events waiting for slow subscribers before the oldest are dropped.
+const EVENT_BACKLOG: usize = 65_536;
+
+/// The state and the log position it reflects.
+#[derive(Default)]
+pub struct Applied {
+    pub state: State,
+    pub last_applied: Option<LogId<u64>>,
+    pub membership: StoredMembership<u64, openraft::BasicNode>,
+}
+
+/// Read access to the applied state, for queries.
+#[derive(Clone)]
+pub struct StateHandle(Arc<RwLock<Applied>>);
+
+impl StateHandle {
+    pub fn read(&self) -> RwLockReadGuard<'_, Applied> {
+        // A panic while holding the lock would be a bug in `apply`; the data is still the
+        // last consistent state, so keep serving it.
+        self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[derive(Clone)]
+pub struct StateMachineStore {
+    applied: Arc<RwLock<Applied>>,
+    snapshots: sled::Tree,
+    db: sled::Db,
+    events: broadcast::Sender<Event>,
+    snapshot_count: Arc<AtomicU64>,
+}
+
+fn sm_error(verb: ErrorVerb, error: impl std::error::Error + 'static) -> StorageError {
+    StorageError::IO { source: StorageIOError::new(ErrorSubject::StateMachine, verb, AnyError::new(&error)) }
+}
+
+fn snapshot_error(verb: ErrorVerb, error: impl std::error::Error + 'static) -> StorageError {
+    StorageError::IO { source: StorageIOError::new(ErrorSubject::Snapshot(None), verb, AnyError::new(&error)) }
+}
+
+impl StateMachineStore {
+    /// Opens the store and restores the state from the stored snapshot, if any.
+    pub(crate) fn open(db: &sled::Db) -> Result<StateMachineStore, OpenError> {
+        let snapshots = db.open_tree("snapshot")?;
+        let (events, _) = broadcast::channel(EVENT_BACKLOG);
+        let store = StateMachineStore {
+            applied: Arc::default(),
+            snapshots,
+            db: db.clone(),
+            events,
+            snapshot_count: Arc::default(),
+        };
+        if let Some((meta, data)) = store.stored_snapshot().map_err(|e| OpenError::Snapshot(e.to_string()))? {
+            let state = State::from_snapshot(&data).map_err(|e| OpenError::Snapshot(e.to_string()))?;
+            store.replace(state, &meta);
+        }
+        Ok(store)
+    }
+
+    pub fn state(&self) -> StateHandle {
+        StateHandle(self.applied.clone())
+    }
+
+    /// Events of every apply from now on (process ready, process changed).
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Applied> {
+        self.applied.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn replace(&self, state: State, meta: &SnapshotMeta<u64, openraft::BasicNode>) {
+        let mut applied = self.write();
+        applied.state = state;
+        applied.last_applied = meta.last_log_id;
+        applied.membership = meta.last_membership.clone();
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn stored_snapshot(&self) -> Result<Option<(SnapshotMeta<u64, openraft::BasicNode>, Vec<u8>)>, StorageError> {
+        let read = |name| self.snapshots.get(name).map_err(|e| snapshot_error(ErrorVerb::Read, e));
+        match (read(SNAPSHOT_META)?, read(SNAPSHOT_DATA)?) {
+            (Some(meta), Some(data)) => {
+                let meta = decode(&meta).map_err(|e| snapshot_error(ErrorVerb::Read, e))?;
+                Ok(Some((meta, data.to_vec())))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn store_snapshot(
+        &self,
+        meta: &SnapshotMeta<u64, openraft::BasicNode>,
+        data: &[u8],
+    ) -> Result<(), StorageError> {
+        let mut batch = sled::Batch::default();
+        batch.insert(SNAPSHOT_META, encode(meta));
+        batch.insert(SNAPSHOT_DATA, data);
+        self.snapshots.apply_batch(batch).map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| snapshot_error(ErrorVerb::Write, std::io::Error::other(e)))?
+            .map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
+        Ok(())
+    }
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
+    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
+        let (data, last_log_id, last_membership) = {
+            let applied = self.applied.read().unwrap_or_else(|p| p.into_inner());
+            (applied.state.to_snapshot(), applied.last_applied, applied.membership.clone())
+        };
+        let count = self.snapshot_count.fetch_add(1, Ordering::Relaxed) + 1;
+        let snapshot_id = match last_log_id {
+            Some(id) => format!("{}-{}-{count}", id.leader_id, id.index),
+            None => format!("empty-{count}"),
+        };
+        let meta = SnapshotMeta { last_log_id, last_membership, snapshot_id };
+        self.store_snapshot(&meta, &data).await?;
+        Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(data)) })
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachineStore {
+    type SnapshotBuilder = StateMachineStore;
+
+    async fn applied_state(
+        &mut self,
+    ) -> Result<(Option<LogId<u64>>, StoredMembership<u64, openraft::BasicNode>), StorageError> {
+        let applied = self.applied.read().unwrap_or_else(|p| p.into_inner());
+        Ok((applied.last_applied, applied.membership.clone()))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Response>, StorageError>
+    where
+        I: IntoIterator<Item = Entry<TypeConfig>> + Send,
+        I::IntoIter: Send,
+    {
+        let mut responses = Vec::new();
+        let events = {
+            let mut applied = self.write();
+            for entry in entries {
+                applied.last_applied = Some(entry.log_id);
+                let response = match entry.payload {
+                    EntryPayload::Blank => Response::default(),
+                    EntryPayload::Normal(Request(commands)) => {
+                        Response(commands.iter().map(|command| applied.state.apply(command)).collect())
+                    }
+                    EntryPayload::Membership(membership) => {
+                        applied.membership = StoredMembership::new(Some(entry.log_id), membership);
+                        Response::default()
+                    }
+                };
+                responses.push(response);
+            }
+            applied.state.drain_events()
+        };
+        for event in events {
+            // Nobody listening (a follower without waiters) is fine.
+            let _ = self.events.send(event);
+        }
+        Ok(responses)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        self.clone()
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta<u64, openraft::BasicNode>,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError> {
+        let data = snapshot.into_inner();
+        let state = State::from_snapshot(&data).map_err(|e| sm_error(ErrorVerb::Read, e))?;
+        self.store_snapshot(meta, &data).await?;
+        self.replace(state, meta);
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
+        Ok(self.stored_snapshot()?.map(|(meta, data)| Snapshot { meta, snapshot: Box::new(Cursor::new(data)) }))
+    }
+}
