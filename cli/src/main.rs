@@ -18,6 +18,15 @@ enum Command {
     /// Keys and identities.
     #[command(subcommand)]
     Security(Security),
+    /// Run a server node.
+    #[command(subcommand)]
+    Server(Server),
+}
+
+#[derive(Subcommand)]
+enum Server {
+    /// Start a node of a cluster; every node is started with the same --peers.
+    Start(colonies_node::ServerConfig),
 }
 
 #[derive(Subcommand)]
@@ -42,6 +51,16 @@ fn main() -> anyhow::Result<()> {
         Command::Security(Security::Id { prvkey }) => {
             let key = PrivateKey::from_hex(&prvkey).context("reading --prvkey")?;
             println!("Id={}", key.id());
+        }
+        Command::Server(Server::Start(config)) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,openraft=warn")),
+                )
+                .init();
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(colonies_node::run(config)).context("running the server")?;
         }
     }
     Ok(())

@@ -1,3 +1,4 @@
 pub mod envelope;
 pub mod identity;
 pub mod messages;
+pub mod rpc;

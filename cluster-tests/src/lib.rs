@@ -175,6 +175,41 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// `host:port` of every node, for a client that fails over across them.
+    pub fn addrs(&self) -> Vec<String> {
+        self.nodes.iter().map(Node::addr).collect()
+    }
+
+    /// (last applied index, state digest) of node `i`, if it answers.
+    pub fn digest(&self, i: usize) -> Option<(u64, String)> {
+        let (_, body) = http_get(&self.nodes[i].addr(), "/cluster/digest")?;
+        Some((number_after(&body, "last_applied")?, string_after(&body, "digest")?))
+    }
+
+    /// Waits until every running node reports the same state digest at the same index.
+    pub fn wait_converged(&mut self, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let running: Vec<usize> = (0..self.nodes.len()).filter(|i| self.nodes[*i].is_running()).collect();
+            let digests: Vec<Option<(u64, String)>> = running.iter().map(|i| self.digest(*i)).collect();
+            if let Some(Some(first)) = digests.first()
+                && digests.iter().all(|d| d.as_ref() == Some(first))
+            {
+                return first.1.clone();
+            }
+            assert!(Instant::now() < deadline, "replicas did not converge: {digests:?}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// A field of node `i`'s `/cluster` status.
+    pub fn status_number(&self, i: usize, field: &str) -> Option<u64> {
+        let (_, body) = http_get(&self.nodes[i].addr(), "/cluster")?;
+        number_after(&body, field)
+    }
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         for i in 0..self.nodes.len() {
@@ -194,19 +229,33 @@ impl Cluster {
     }
 }
 
-/// `"leader": <id>` from the `/cluster` JSON, without a JSON dependency in the harness.
-fn leader_of(body: &str) -> Option<u64> {
-    let rest = &body[body.find("\"leader\"")? + "\"leader\"".len()..];
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+/// The text after `"field":` in a flat JSON object, without a JSON dependency in the harness.
+fn value_after<'a>(body: &'a str, field: &str) -> Option<&'a str> {
+    let key = format!("\"{field}\"");
+    let rest = &body[body.find(&key)? + key.len()..];
+    Some(rest.trim_start().strip_prefix(':')?.trim_start())
+}
+
+fn number_after(body: &str, field: &str) -> Option<u64> {
+    let digits: String = value_after(body, field)?.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
 }
 
-/// A minimal HTTP/1.1 GET; `None` when the node does not answer within a second.
+fn string_after(body: &str, field: &str) -> Option<String> {
+    let rest = value_after(body, field)?.strip_prefix('"')?;
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+fn leader_of(body: &str) -> Option<u64> {
+    number_after(body, "leader")
+}
+
+/// A minimal HTTP/1.1 GET; `None` when the node does not answer in time. The read timeout
+/// leaves room for `/cluster/digest` to hash a large state in a debug build.
 pub fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
     let socket: SocketAddr = addr.parse().ok()?;
     let mut stream = TcpStream::connect_timeout(&socket, Duration::from_secs(1)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(15))).ok()?;
     write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
@@ -223,6 +272,7 @@ mod tests {
     fn leader_is_read_from_cluster_json() {
         assert_eq!(leader_of(r#"{"nodes":[],"leader": 2,"term":3}"#), Some(2));
         assert_eq!(leader_of(r#"{"leader":null}"#), None);
+        assert_eq!(string_after(r#"{"digest": "ab12", "x": 1}"#, "digest").as_deref(), Some("ab12"));
     }
 
     #[test]

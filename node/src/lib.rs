@@ -1,6 +1,14 @@
 //! The colonies server node: the HTTP API, leader routing, the write path and the
 //! leader's own duties.
 
+mod api;
 pub mod config;
 pub mod dispatch;
+mod leader;
+mod proposer;
 pub mod routing;
+mod server;
+mod waiters;
+
+pub use config::ServerConfig;
+pub use server::{NodeError, run};

@@ -7,12 +7,16 @@ use colonies_statemachine::{ApiResult, Command, Reply};
 use openraft::Raft;
 use openraft::error::{ClientWriteError, RaftError};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// Commands in one Raft entry, at most.
 const MAX_BATCH: usize = 512;
 /// Batches being replicated at once; more requests wait and join the next batch.
 const MAX_IN_FLIGHT: usize = 4;
+/// A write that is not committed by then is reported as failed: without a majority the
+/// leader would otherwise wait for ever. It may still commit later, when peers return.
+pub const COMMIT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why a command was not committed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -69,15 +73,23 @@ async fn run(raft: Raft<TypeConfig>, mut pending: mpsc::UnboundedReceiver<Pendin
         tokio::spawn(async move {
             let (commands, replies): (Vec<Command>, Vec<oneshot::Sender<Outcome>>) =
                 batch.into_iter().map(|p| (p.command, p.reply)).unzip();
-            let written = raft.client_write(Request(commands)).await;
+            let written = tokio::time::timeout(COMMIT_TIMEOUT, raft.client_write(Request(commands))).await;
             drop(slot);
             match written {
-                Ok(response) => {
+                Err(_) => {
+                    let error = ProposeError::Unavailable(format!(
+                        "the write was not committed within {COMMIT_TIMEOUT:?}; a majority of the cluster may be down"
+                    ));
+                    for reply in replies {
+                        let _ = reply.send(Err(error.clone()));
+                    }
+                }
+                Ok(Ok(response)) => {
                     for (reply, result) in replies.into_iter().zip(response.data.0) {
                         let _ = reply.send(Ok(result));
                     }
                 }
-                Err(error) => {
+                Ok(Err(error)) => {
                     let error = match error {
                         RaftError::APIError(ClientWriteError::ForwardToLeader(forward)) => {
                             ProposeError::NotLeader { leader: forward.leader_id }

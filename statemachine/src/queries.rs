@@ -294,6 +294,14 @@ impl State {
             .ok_or_else(|| ApiError::internal("Failed to get user, user is nil"))
     }
 
+    /// The type of the approved executor that signs with `executorid` in the colony, which
+    /// is what its assign requests wait for.
+    pub fn executor_type(&self, executorid: &str, colonyname: &str) -> Option<String> {
+        self.executors_with_id(colonyname, executorid)
+            .find(|e| e.state == ExecutorState::Approved)
+            .map(|e| e.executortype.clone())
+    }
+
     pub fn is_paused(&self, caller: &str, colonyname: &str) -> ApiResult<bool> {
         self.require_member(caller, colonyname, false)?;
         Ok(self.data.paused.contains(colonyname))

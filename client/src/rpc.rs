@@ -1,0 +1,94 @@
+//! Sending signed RPCs to a cluster: any node will do; followers redirect to the leader
+//! (reqwest follows the 307 and re-sends the body), and a node that is down or has no
+//! leader yet is skipped for the next one.
+
+use crate::envelope::{Failure, RpcReply, RpcRequest};
+use crate::identity::PrivateKey;
+use crate::messages::Message;
+use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a call keeps trying other nodes before giving up.
+const FAILOVER_WINDOW: Duration = Duration::from_secs(15);
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error reply.
+    #[error("{}", .0.message)]
+    Server(Failure),
+    #[error("no node answered within {FAILOVER_WINDOW:?}: {0}")]
+    Unreachable(String),
+    #[error("the reply could not be read: {0}")]
+    Decode(String),
+}
+
+impl ClientError {
+    /// The HTTP status of a server error reply.
+    pub fn status(&self) -> Option<i64> {
+        match self {
+            ClientError::Server(failure) => Some(failure.status),
+            _ => None,
+        }
+    }
+}
+
+pub struct Client {
+    servers: Vec<String>,
+    http: reqwest::Client,
+    /// The node that answered last; tried first.
+    preferred: AtomicUsize,
+}
+
+impl Client {
+    /// `servers` are `host:port` of the cluster's nodes (one is enough, more give failover).
+    pub fn new(servers: Vec<String>) -> Client {
+        assert!(!servers.is_empty(), "a client needs at least one server");
+        Client { servers, http: reqwest::Client::new(), preferred: AtomicUsize::new(0) }
+    }
+
+    pub async fn send(&self, key: &PrivateKey, message: &Message) -> Result<Vec<u8>, ClientError> {
+        let request = RpcRequest::signed(message.payload_type(), &message.to_payload_json(), key);
+        let body = serde_json::to_vec(&request).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let started = Instant::now();
+        let mut attempt = self.preferred.load(Ordering::Relaxed);
+        loop {
+            let server = &self.servers[attempt % self.servers.len()];
+            let reason = match self.http.post(format!("http://{server}/api")).body(body.clone()).send().await {
+                Ok(answer) => {
+                    let status = answer.status().as_u16();
+                    let bytes = answer.bytes().await.map_err(|e| ClientError::Decode(e.to_string()))?;
+                    let reply: RpcReply = serde_json::from_slice(&bytes)
+                        .map_err(|_| ClientError::Decode(String::from_utf8_lossy(&bytes).into_owned()))?;
+                    match reply.into_result() {
+                        // No leader yet (an election is on): another node may know one.
+                        Err(failure) if status == 503 && failure.status == 503 => failure.message,
+                        result => {
+                            self.preferred.store(attempt % self.servers.len(), Ordering::Relaxed);
+                            return result.map_err(ClientError::Server);
+                        }
+                    }
+                }
+                Err(e) => e.to_string(),
+            };
+            if started.elapsed() > FAILOVER_WINDOW {
+                return Err(ClientError::Unreachable(reason));
+            }
+            attempt += 1;
+            if attempt.is_multiple_of(self.servers.len()) {
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+        }
+    }
+
+    /// Sends `message` and decodes the reply as `T`.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        key: &PrivateKey,
+        message: impl Into<Message>,
+    ) -> Result<T, ClientError> {
+        let json = self.send(key, &message.into()).await?;
+        serde_json::from_slice(&json).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+}

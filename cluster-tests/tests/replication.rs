@@ -1,0 +1,176 @@
+//! The replicated cluster (issue 3), with real node processes on loopback.
+
+use colonies_client::identity::PrivateKey;
+use colonies_client::messages::{
+    AddColonyMsg, AddExecutorMsg, ApproveExecutorMsg, GetColoniesMsg, GetColonyMsg, GetExecutorsMsg,
+    SubmitFunctionSpecMsg,
+};
+use colonies_client::rpc::Client;
+use colonies_cluster_tests::Cluster;
+use colonies_statemachine::model::{Colony, Conditions, Executor, ExecutorState, FunctionSpec, Process};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const SERVER_KEY: &str = "fcc79953d8a751bf41db661592dc34d30004b1a651ffa0725b03ac227641499d";
+const COLONY_KEY: &str = "ba949fa134981372d6da62b6a56f336ab4d843b22c02a4257dcf7d0d73097514";
+const EXECUTOR_KEY: &str = "ddf7f7791208083b6a9ed975a72684f6406a269cfa36f1b1c32045c0a71fff05";
+const SECRET: &str = "cluster-tests-secret";
+const STARTUP: Duration = Duration::from_secs(30);
+
+/// The cluster tests share two cores; one cluster at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn key(hex: &str) -> PrivateKey {
+    PrivateKey::from_hex(hex).unwrap()
+}
+
+fn started_cluster(args: &[&str]) -> Cluster {
+    let mut cluster = Cluster::start_with(3, args);
+    cluster.wait_healthy(STARTUP);
+    cluster.wait_leader(STARTUP);
+    cluster
+}
+
+async fn add_colony(client: &Client, name: &str) -> Result<Colony, colonies_client::rpc::ClientError> {
+    let colony = Colony { colonyid: key(COLONY_KEY).id(), name: name.into() };
+    client.call(&key(SERVER_KEY), AddColonyMsg { colony: Some(colony) }).await
+}
+
+async fn colony_names(client: &Client) -> Vec<String> {
+    let colonies: Vec<Colony> = client.call(&key(SERVER_KEY), GetColoniesMsg {}).await.unwrap();
+    colonies.into_iter().map(|c| c.name).collect()
+}
+
+/// Colony `dev` with the approved executor `dev-cli`.
+async fn add_dev_colony(client: &Client) {
+    add_colony(client, "dev").await.unwrap();
+    let executor = Executor {
+        executorid: key(EXECUTOR_KEY).id(),
+        executorname: "dev-cli".into(),
+        executortype: "cli".into(),
+        colonyname: "dev".into(),
+        ..Executor::default()
+    };
+    let _: Executor = client.call(&key(COLONY_KEY), AddExecutorMsg { executor: Some(executor) }).await.unwrap();
+    let approve = ApproveExecutorMsg { colonyname: "dev".into(), executorname: "dev-cli".into() };
+    client.send(&key(COLONY_KEY), &approve.into()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_through_one_node_are_read_through_the_others() {
+    let _serial = SERIAL.lock().await;
+    let mut cluster = started_cluster(&[]);
+    add_dev_colony(&Client::new(vec![cluster.nodes[1].addr()])).await;
+    for i in [0, 2] {
+        let client = Client::new(vec![cluster.nodes[i].addr()]);
+        let colony: Colony = client.call(&key(EXECUTOR_KEY), GetColonyMsg { colonyname: "dev".into() }).await.unwrap();
+        assert_eq!(colony.colonyid, key(COLONY_KEY).id());
+        let executors: Vec<Executor> =
+            client.call(&key(EXECUTOR_KEY), GetExecutorsMsg { colonyname: "dev".into() }).await.unwrap();
+        assert_eq!(executors.len(), 1);
+        assert_eq!(executors[0].state, ExecutorState::Approved);
+    }
+    cluster.wait_converged(STARTUP);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_leader_is_replaced_and_catches_up_when_restarted() {
+    let _serial = SERIAL.lock().await;
+    let mut cluster = started_cluster(&[]);
+    let client = Client::new(cluster.addrs());
+    add_colony(&client, "before").await.unwrap();
+    let old = cluster.wait_leader(STARTUP);
+    cluster.kill(old);
+    let new = cluster.wait_leader(STARTUP);
+    assert_ne!(new, old);
+    assert!(colony_names(&client).await.contains(&"before".to_string()), "an acknowledged write survives");
+    add_colony(&client, "after").await.unwrap();
+    cluster.spawn(old);
+    cluster.wait_healthy(STARTUP);
+    cluster.wait_converged(STARTUP);
+    let restarted = Client::new(vec![cluster.nodes[old].addr()]);
+    assert_eq!(colony_names(&restarted).await, vec!["after".to_string(), "before".to_string()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_majority_writes_fail_in_bounded_time_and_nothing_acknowledged_is_lost() {
+    let _serial = SERIAL.lock().await;
+    let mut cluster = started_cluster(&[]);
+    let client = Client::new(cluster.addrs());
+    add_colony(&client, "kept").await.unwrap();
+    let survivor = 0;
+    cluster.kill(1);
+    cluster.kill(2);
+    let alone = Client::new(vec![cluster.nodes[survivor].addr()]);
+    let started = Instant::now();
+    let refused = add_colony(&alone, "lost").await;
+    assert!(refused.is_err(), "a single node of three must not accept writes");
+    assert!(started.elapsed() < Duration::from_secs(25), "the error came after {:?}", started.elapsed());
+    cluster.spawn(1);
+    cluster.spawn(2);
+    cluster.wait_healthy(STARTUP);
+    cluster.wait_leader(STARTUP);
+    assert!(colony_names(&client).await.contains(&"kept".to_string()));
+    cluster.wait_converged(STARTUP);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peer_routes_refuse_callers_without_the_cluster_secret() {
+    let _serial = SERIAL.lock().await;
+    let cluster = started_cluster(&[]);
+    let http = reqwest::Client::new();
+    for route in ["append", "vote", "snapshot"] {
+        let url = format!("http://{}/raft/{route}", cluster.nodes[0].addr());
+        let anonymous = http.post(&url).body(vec![1, 2, 3]).send().await.unwrap();
+        assert_eq!(anonymous.status().as_u16(), 401, "{route} without a secret");
+        let wrong = http.post(&url).header("x-colonies-cluster-secret", "guess").body(vec![1]).send().await.unwrap();
+        assert_eq!(wrong.status().as_u16(), 401, "{route} with a wrong secret");
+    }
+    // The right secret gets past the door (and then fails on the garbage body).
+    let url = format!("http://{}/raft/vote", cluster.nodes[0].addr());
+    let insider = http.post(&url).header("x-colonies-cluster-secret", SECRET).body(vec![1]).send().await.unwrap();
+    assert_eq!(insider.status().as_u16(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_missed_ten_thousand_writes_rejoins_through_a_snapshot() {
+    let _serial = SERIAL.lock().await;
+    let mut cluster = started_cluster(&["--snapshot-logs", "500"]);
+    let client = Arc::new(Client::new(cluster.addrs()));
+    add_dev_colony(&client).await;
+    let leader = cluster.wait_leader(STARTUP);
+    let stopped = (leader + 1) % 3;
+    cluster.kill(stopped);
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                for n in 0..1250 {
+                    let spec = FunctionSpec {
+                        funcname: format!("f{w}-{n}"),
+                        maxwaittime: -1,
+                        maxexectime: -1,
+                        maxretries: -1,
+                        conditions: Conditions {
+                            colonyname: "dev".into(),
+                            executortype: "cli".into(),
+                            ..Default::default()
+                        },
+                        ..FunctionSpec::default()
+                    };
+                    let _: Process =
+                        client.call(&key(EXECUTOR_KEY), SubmitFunctionSpecMsg { spec: Some(spec) }).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let leader = cluster.wait_leader(STARTUP);
+    assert!(cluster.status_number(leader, "purged").unwrap_or(0) > 0, "the leader compacted its log");
+    cluster.spawn(stopped);
+    cluster.wait_healthy(STARTUP);
+    cluster.wait_converged(Duration::from_secs(90));
+    assert!(cluster.status_number(stopped, "snapshot").unwrap_or(0) > 0, "the rejoining node installed a snapshot");
+}

@@ -1,0 +1,327 @@
+//! The HTTP API of a node (§1): `POST /api`, `GET /health`, and `GET /cluster`.
+//!
+//! Callers are authenticated here, once: the id recovered from the signature travels in
+//! the replicated command, and the state machine authorizes it (design note 2). Calls
+//! that need the leader are redirected or forwarded to it (design note 7).
+
+use crate::config::Peers;
+use crate::dispatch::{Action, dispatch, reply_json, to_json};
+use crate::leader::now;
+use crate::proposer::{COMMIT_TIMEOUT, ProposeError, Proposer};
+use crate::routing::{self, Route, failure, route};
+use crate::waiters::Waiters;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use colonies_client::envelope::{RpcReply, RpcRequest, decode_payload};
+use colonies_client::identity::recover_id;
+use colonies_client::messages::{Backend, ClusterInfo, ClusterNode, Message, ServerInfo, VersionReply};
+use colonies_raft::{Raft, StateHandle};
+use colonies_statemachine::{ApiError, Command, Op, Time};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How often a waiter re-checks a paused colony.
+const PAUSED_RECHECK: Duration = Duration::from_millis(500);
+
+pub struct Node {
+    pub id: u64,
+    pub raft: Raft,
+    pub state: StateHandle,
+    pub proposer: Proposer,
+    pub waiters: Waiters,
+    pub peers: Peers,
+    pub forward: bool,
+    pub http: reqwest::Client,
+    pub host: String,
+    pub port: u16,
+    pub started: Time,
+    /// The configured server owner, set in the state by the first leader.
+    pub serverid: Option<String>,
+}
+
+pub fn router(node: Arc<Node>) -> Router {
+    Router::new()
+        // GET /api is a 404 like any unknown route, not a 405 (§1.1).
+        .route("/api", post(handle_api).fallback(not_found))
+        .route("/health", get(health))
+        .route("/cluster", get(cluster_status))
+        .route("/cluster/digest", get(state_digest))
+        .fallback(not_found)
+        .with_state(node)
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))], "404 page not found")
+        .into_response()
+}
+
+async fn health() -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], "")
+        .into_response()
+}
+
+fn ok(payloadtype: &str, json: &[u8]) -> Response {
+    routing::reply_response(StatusCode::OK, &RpcReply::ok(payloadtype, json))
+}
+
+fn error(e: &ApiError) -> Response {
+    failure(e.status, &e.message)
+}
+
+fn new_id() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+async fn handle_api(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+    let request: RpcRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => return failure(400, &e.to_string()),
+    };
+    // These two are answered without a signature (§1.3 steps 3-4).
+    match request.payloadtype.as_str() {
+        "versionmsg" => return version(&request),
+        "getserverinfomsg" => return server_info(&node),
+        _ => {}
+    }
+    let caller = match recover_id(&request.payload, &request.signature) {
+        Ok(caller) => caller,
+        Err(e) => return failure(403, &e.0),
+    };
+    // An undecodable payload reads as empty, which then fails as invalid JSON (§12.38).
+    let json = decode_payload(&request.payload).unwrap_or_default();
+    let message = match Message::decode(&request.payloadtype, &json) {
+        Ok(message) => message,
+        Err(e) => return failure(e.status(), &e.to_string()),
+    };
+    let payloadtype = message.payload_type();
+    let action = dispatch(message, now(), &mut new_id);
+    match action {
+        Action::Refuse(e) => return error(&e),
+        Action::Cluster => return cluster_info(&node, &caller, payloadtype),
+        _ => {}
+    }
+    let leader = node.raft.metrics().borrow().current_leader;
+    match route(node.id, leader, &node.peers) {
+        Route::Here => {}
+        elsewhere => return send_to_leader(&node, elsewhere, body).await,
+    }
+    ensure_server_id(&node).await;
+    match action {
+        Action::Read { query, reply_type } => {
+            match tokio::time::timeout(COMMIT_TIMEOUT, node.raft.ensure_linearizable()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(_)) => return reroute(&node, body).await,
+                Err(_) => return failure(503, "No majority confirmed this node's leadership; the cluster may be down"),
+            }
+            let result = query(&node.state.read().state, &caller);
+            match result {
+                Ok(json) => ok(reply_type.unwrap_or(payloadtype), &json),
+                Err(e) => error(&e),
+            }
+        }
+        Action::Write { op, echo } => {
+            let command = Command { caller, now: now(), op };
+            if let Err(e) = node.state.read().state.authorize(&command.caller, &command.op) {
+                return error(&e);
+            }
+            match node.proposer.propose(command).await {
+                Ok(Ok(_)) if echo => ok(payloadtype, &json),
+                Ok(Ok(reply)) => ok(payloadtype, &reply_json(&reply)),
+                Ok(Err(e)) => error(&e),
+                Err(e) => proposal_failed(&node, e, body).await,
+            }
+        }
+        Action::Assign { colonyname, timeout, availablecpu, availablemem } => {
+            let op = Op::Assign { colonyname, availablecpu, availablemem };
+            assign(&node, caller, op, timeout, payloadtype, body).await
+        }
+        Action::Refuse(_) | Action::Cluster => unreachable!("answered above"),
+    }
+}
+
+/// A new cluster learns its server owner from the first leader's configuration. A call
+/// that reaches the leader before that commit would be judged without an owner, so the
+/// leader commits it first. (`apply` refuses a second setting, so racing calls are harmless.)
+async fn ensure_server_id(node: &Node) {
+    let Some(serverid) = &node.serverid else { return };
+    if node.state.read().state.server_id().is_empty() {
+        let op = Op::SetServerId { serverid: serverid.clone() };
+        let _ = node.proposer.propose(Command { caller: String::new(), now: now(), op }).await;
+    }
+}
+
+async fn send_to_leader(node: &Node, to: Route, body: Bytes) -> Response {
+    match to {
+        Route::Leader { addr, .. } if node.forward => routing::forward(&node.http, &addr, body).await,
+        Route::Leader { addr, .. } => routing::redirect(&addr),
+        Route::Here | Route::NoLeader => routing::no_leader(),
+    }
+}
+
+/// This node stopped being the leader while serving the call: send it on.
+async fn reroute(node: &Node, body: Bytes) -> Response {
+    let leader = node.raft.current_leader().await.filter(|l| *l != node.id);
+    send_to_leader(node, route(node.id, leader, &node.peers), body).await
+}
+
+async fn proposal_failed(node: &Node, e: ProposeError, body: Bytes) -> Response {
+    match e {
+        ProposeError::NotLeader { .. } => reroute(node, body).await,
+        ProposeError::Unavailable(message) => failure(503, &message),
+    }
+}
+
+/// The long-poll assign (§5.2). The state machine picks the process when the command
+/// commits, so two executors racing for one process cannot both get it; the loser waits on.
+async fn assign(node: &Node, caller: String, op: Op, timeout: i64, payloadtype: &str, body: Bytes) -> Response {
+    let Op::Assign { colonyname, availablecpu, availablemem } = &op else { unreachable!("called with an assign") };
+    let (executortype, check) = {
+        let applied = node.state.read();
+        (applied.state.executor_type(&caller, colonyname), applied.state.authorize(&caller, &op))
+    };
+    if let Err(e) = check {
+        return error(&e);
+    }
+    let deadline = (timeout > 0).then(|| Instant::now() + Duration::from_secs(timeout as u64));
+    let notify = node.waiters.notify(colonyname, executortype.as_deref().unwrap_or_default());
+    let mut metrics = node.raft.metrics();
+    loop {
+        // Registered before looking at the queue, so a submit in between still wakes us.
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let (has_work, paused) = {
+            let applied = node.state.read();
+            let state = &applied.state;
+            (state.has_work_for(&caller, colonyname, availablecpu, availablemem), state.is_paused(&caller, colonyname))
+        };
+        let paused = paused.unwrap_or(false);
+        // Without an executor row the state machine gives the reference's error at once.
+        if has_work || executortype.is_none() {
+            let command = Command { caller: caller.clone(), now: now(), op: op.clone() };
+            match node.proposer.propose(command).await {
+                Ok(Ok(reply)) => return ok(payloadtype, &reply_json(&reply)),
+                // Another executor took it between our look and the commit.
+                Ok(Err(e)) if e.status == 404 && executortype.is_some() => {}
+                Ok(Err(e)) => return error(&e),
+                Err(e) => return proposal_failed(node, e, body).await,
+            }
+        }
+        let Some(deadline) = deadline else {
+            return if paused {
+                failure(503, "No processes available: colony assignments are paused")
+            } else {
+                failure(404, "No process available for assignment")
+            };
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return if paused {
+                failure(408, "Assignment timeout: colony assignments are paused")
+            } else {
+                failure(404, "No process available for assignment")
+            };
+        }
+        let nap = if paused { left.min(PAUSED_RECHECK) } else { left };
+        tokio::select! {
+            _ = notified => {}
+            _ = tokio::time::sleep(nap) => {}
+            changed = metrics.changed() => {
+                let leading = changed.is_ok() && metrics.borrow().current_leader == Some(node.id);
+                if !leading {
+                    return reroute(node, body).await;
+                }
+            }
+        }
+    }
+}
+
+fn version(request: &RpcRequest) -> Response {
+    let json = decode_payload(&request.payload).unwrap_or_default();
+    if let Err(e) = Message::decode("versionmsg", &json) {
+        return failure(e.status(), &e.to_string());
+    }
+    let reply = VersionReply {
+        buildversion: build_version(),
+        buildtime: std::env::var("BUILD_TIME").unwrap_or_default(),
+        msgtype: "versionmsg".into(),
+    };
+    ok("versionmsg", &to_json(&reply))
+}
+
+fn build_version() -> String {
+    std::env::var("BUILD_VERSION").unwrap_or_else(|_| env!("CARGO_PKG_VERSION").to_string())
+}
+
+fn server_info(node: &Node) -> Response {
+    let info = ServerInfo {
+        buildversion: build_version(),
+        buildtime: std::env::var("BUILD_TIME").unwrap_or_else(|_| node.started.to_rfc3339()),
+        backends: vec![Backend {
+            kind: "http".into(),
+            port: node.port.into(),
+            host: node.host.clone(),
+            ..Default::default()
+        }],
+    };
+    ok("getserverinfomsg", &to_json(&info))
+}
+
+fn cluster_node(id: u64, addr: &str) -> ClusterNode {
+    let (host, port) = addr.rsplit_once(':').unwrap_or((addr, "0"));
+    let port: i64 = port.parse().unwrap_or_default();
+    ClusterNode { name: format!("node{id}"), host: host.into(), port, peerport: port, relayport: 0, apiport: port }
+}
+
+/// `getclustermsg`, answered by any node from its own view.
+fn cluster_info(node: &Node, caller: &str, payloadtype: &str) -> Response {
+    if let Err(e) = node.state.read().state.require_server_owner(caller) {
+        return error(&e);
+    }
+    let leader = node.raft.metrics().borrow().current_leader;
+    let nodes: Vec<ClusterNode> = node.peers.0.iter().map(|(id, addr)| cluster_node(*id, addr)).collect();
+    let leader = leader.and_then(|l| node.peers.0.get(&l).map(|addr| cluster_node(l, addr))).unwrap_or_default();
+    ok(payloadtype, &to_json(&ClusterInfo { nodes, leader }))
+}
+
+/// `GET /cluster`: this node's view of the cluster, for people and tests.
+async fn cluster_status(State(node): State<Arc<Node>>) -> Response {
+    let metrics = node.raft.metrics().borrow().clone();
+    let voters: Vec<u64> = metrics.membership_config.membership().voter_ids().collect();
+    let nodes: Vec<serde_json::Value> = node
+        .peers
+        .0
+        .iter()
+        .map(|(id, addr)| serde_json::json!({"id": id, "addr": addr, "voter": voters.contains(id)}))
+        .collect();
+    let status = serde_json::json!({
+        "id": node.id,
+        "leader": metrics.current_leader,
+        "term": metrics.current_term,
+        "state": format!("{:?}", metrics.state),
+        "last_log_index": metrics.last_log_index,
+        "last_applied": metrics.last_applied.map(|l| l.index),
+        "snapshot": metrics.snapshot.map(|l| l.index),
+        "purged": metrics.purged.map(|l| l.index),
+        "nodes": nodes,
+    });
+    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], status.to_string())
+        .into_response()
+}
+
+/// `GET /cluster/digest`: a hash of this node's state and the index it reflects, so tests
+/// and operators can check that replicas agree.
+async fn state_digest(State(node): State<Arc<Node>>) -> Response {
+    let (last_applied, digest) = {
+        let applied = node.state.read();
+        (applied.last_applied.map(|l| l.index), applied.state.digest())
+    };
+    let body = serde_json::json!({"id": node.id, "last_applied": last_applied, "digest": digest});
+    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.to_string())
+        .into_response()
+}

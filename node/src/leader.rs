@@ -1,0 +1,47 @@
+//! What only the leader does: set the server owner id once, and fire timers (design note 4).
+//!
+//! Deadlines live in the replicated state, so whichever node leads finds every pending one;
+//! `apply` re-checks each against the command's own time, so a tick proposed by a node that
+//! has just lost leadership cannot fire anything early or twice.
+
+use crate::proposer::Proposer;
+use colonies_raft::{Raft, StateHandle};
+use colonies_statemachine::{Command, Op, Time};
+use std::time::Duration;
+
+/// How often the leader looks for passed deadlines. Timeouts fire at most this late.
+const TIMER_PERIOD: Duration = Duration::from_millis(100);
+
+pub fn now() -> Time {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or_default();
+    Time::from_unix_nanos(nanos)
+}
+
+pub async fn run(id: u64, raft: Raft, state: StateHandle, proposer: Proposer, serverid: Option<String>) {
+    let mut ticker = tokio::time::interval(TIMER_PERIOD);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let leading = raft.metrics().borrow().current_leader == Some(id);
+        if !leading {
+            continue;
+        }
+        let (needs_server_id, due) = {
+            let applied = state.read();
+            let due = applied.state.next_deadline().is_some_and(|deadline| deadline < now());
+            (applied.state.server_id().is_empty(), due)
+        };
+        if needs_server_id && let Some(serverid) = &serverid {
+            let op = Op::SetServerId { serverid: serverid.clone() };
+            if let Ok(Err(e)) = proposer.propose(Command { caller: String::new(), now: now(), op }).await {
+                tracing::warn!("the configured server id was not set: {}", e.message);
+            }
+        }
+        if due {
+            let _ = proposer.propose(Command { caller: String::new(), now: now(), op: Op::Tick }).await;
+        }
+    }
+}

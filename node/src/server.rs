@@ -1,0 +1,108 @@
+//! Starting a node: stores, Raft, HTTP routes, cluster formation, leader duties.
+
+use crate::api::{self, Node};
+use crate::config::ServerConfig;
+use crate::proposer::Proposer;
+use crate::{leader, waiters::Waiters};
+use colonies_raft::{Network, Raft, open_stores, raft_config, raft_router};
+use openraft::BasicNode;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("nodeid {0} is not in --peers")]
+    NotAPeer(u64),
+    #[error(transparent)]
+    Open(#[from] colonies_raft::OpenError),
+    #[error("raft failed to start: {0}")]
+    Raft(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: String, source: std::io::Error },
+    #[error("the HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
+    if !config.peers.0.contains_key(&config.nodeid) {
+        return Err(NodeError::NotAPeer(config.nodeid));
+    }
+    std::fs::create_dir_all(&config.datadir)
+        .map_err(|e| NodeError::Open(colonies_raft::OpenError::Snapshot(e.to_string())))?;
+    let (log_store, state_machine) = open_stores(&config.datadir)?;
+    let state = state_machine.state();
+    let events = state_machine.subscribe();
+    let raft = Raft::new(
+        config.nodeid,
+        Arc::new(raft_config(config.snapshot_logs)),
+        Network::new(&config.cluster_secret),
+        log_store,
+        state_machine,
+    )
+    .await
+    .map_err(|e| NodeError::Raft(e.to_string()))?;
+    let proposer = Proposer::start(raft.clone());
+    let waiters = Waiters::start(events);
+    let node = Arc::new(Node {
+        id: config.nodeid,
+        raft: raft.clone(),
+        state: state.clone(),
+        proposer: proposer.clone(),
+        waiters,
+        peers: config.peers.clone(),
+        forward: config.forward,
+        http: reqwest::Client::new(),
+        host: config.host.clone(),
+        port: config.port,
+        started: leader::now(),
+        serverid: config.serverid.clone(),
+    });
+    let app = api::router(node).merge(raft_router(raft.clone(), &config.cluster_secret));
+    let addr = format!("{}:{}", config.host, config.port);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|source| NodeError::Listen { addr: addr.clone(), source })?;
+    tracing::info!(node = config.nodeid, %addr, "listening");
+
+    tokio::spawn(form_cluster(raft.clone(), config.peers.0.clone()));
+    tokio::spawn(leader::run(config.nodeid, raft.clone(), state, proposer, config.serverid.clone()));
+
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(NodeError::Serve)?;
+    let _ = raft.shutdown().await;
+    Ok(())
+}
+
+/// Every node of a fresh cluster proposes the same initial membership, so the cluster forms
+/// as soon as a majority is up, whichever nodes those are. A node that already has a log
+/// (a restart) is told it is initialized and rejoins with its state.
+async fn form_cluster(raft: Raft, peers: BTreeMap<u64, String>) {
+    let members: BTreeMap<u64, BasicNode> = peers.into_iter().map(|(id, addr)| (id, BasicNode::new(addr))).collect();
+    match raft.is_initialized().await {
+        Ok(true) => {}
+        Ok(false) => {
+            if let Err(e) = raft.initialize(members).await {
+                tracing::info!("not initializing: {e}");
+            }
+        }
+        Err(e) => tracing::error!("raft is not running: {e}"),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
