@@ -21,6 +21,40 @@ enum Command {
     /// Run a server node.
     #[command(subcommand)]
     Server(Server),
+    /// Cluster membership.
+    #[command(subcommand)]
+    Cluster(Cluster),
+}
+
+/// Where and how to reach a node for cluster administration.
+#[derive(clap::Args)]
+struct Admin {
+    /// Any node of the cluster, `host:port`; it sends the change on to the leader.
+    #[arg(long, env = "COLONIES_SERVER_ADDR", default_value = "localhost:50080")]
+    server: String,
+    #[arg(long, env = "COLONIES_CLUSTER_SECRET", hide_env_values = true)]
+    cluster_secret: String,
+}
+
+#[derive(Subcommand)]
+enum Cluster {
+    /// Add a started node (run with --join) as a learner, then make it a voter.
+    Add {
+        #[arg(long)]
+        nodeid: u64,
+        /// The new node's API address, `host:port`.
+        #[arg(long)]
+        addr: String,
+        #[command(flatten)]
+        admin: Admin,
+    },
+    /// Remove a node from the cluster's voters.
+    Remove {
+        #[arg(long)]
+        nodeid: u64,
+        #[command(flatten)]
+        admin: Admin,
+    },
 }
 
 #[derive(Subcommand)]
@@ -40,6 +74,28 @@ enum Security {
     },
 }
 
+/// Sends a membership change and prints the node's answer.
+fn change_membership(
+    admin: &Admin,
+    request: impl FnOnce(&reqwest::Client, String) -> reqwest::RequestBuilder,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let answer = request(&http, format!("http://{}/cluster/members", admin.server))
+            .header("x-colonies-cluster-secret", &admin.cluster_secret)
+            .send()
+            .await
+            .with_context(|| format!("reaching {}", admin.server))?;
+        let status = answer.status();
+        let body: serde_json::Value = answer.json().await.unwrap_or_default();
+        let message = body["message"].as_str().unwrap_or_default().to_string();
+        anyhow::ensure!(status.is_success(), "{status}: {message}");
+        println!("{message}");
+        Ok(())
+    })
+}
+
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Version => println!("colonies-rs {}", env!("CARGO_PKG_VERSION")),
@@ -51,6 +107,13 @@ fn main() -> anyhow::Result<()> {
         Command::Security(Security::Id { prvkey }) => {
             let key = PrivateKey::from_hex(&prvkey).context("reading --prvkey")?;
             println!("Id={}", key.id());
+        }
+        Command::Cluster(Cluster::Add { nodeid, addr, admin }) => {
+            let body = serde_json::json!({ "nodeid": nodeid, "addr": addr }).to_string();
+            change_membership(&admin, |http, url| http.post(url).body(body))?;
+        }
+        Command::Cluster(Cluster::Remove { nodeid, admin }) => {
+            change_membership(&admin, |http, url| http.delete(format!("{url}/{nodeid}")))?;
         }
         Command::Server(Server::Start(config)) => {
             tracing_subscriber::fmt()

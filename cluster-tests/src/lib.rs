@@ -97,8 +97,39 @@ impl Cluster {
         self.nodes.iter().map(|n| format!("{}={}", n.id, n.addr())).collect::<Vec<_>>().join(",")
     }
 
+    /// Starts one more node, with `--join` so that it waits to be added; returns its index.
+    pub fn start_joining_node(&mut self) -> usize {
+        let id = self.nodes.iter().map(|n| n.id).max().unwrap_or(0) + 1;
+        let dir = self._dir.path();
+        self.nodes.push(Node {
+            id,
+            port: free_port(),
+            datadir: dir.join(format!("node{id}")),
+            log: dir.join(format!("node{id}.log")),
+            child: None,
+        });
+        let index = self.nodes.len() - 1;
+        self.spawn_with(index, &["--join"]);
+        index
+    }
+
+    /// Runs `colonies cluster ...` against node `via`; returns whether it succeeded.
+    pub fn cluster_command(&self, via: usize, args: &[&str]) -> bool {
+        Command::new(colonies_binary())
+            .arg("cluster")
+            .args(args)
+            .args(["--server", &self.nodes[via].addr()])
+            .env("COLONIES_CLUSTER_SECRET", CLUSTER_SECRET)
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
     /// Starts node `i` (again) with its datadir.
     pub fn spawn(&mut self, i: usize) {
+        self.spawn_with(i, &[]);
+    }
+
+    fn spawn_with(&mut self, i: usize, more_args: &[&str]) {
         let peers = self.peers();
         let node = &mut self.nodes[i];
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&node.log).expect("log file");
@@ -108,6 +139,7 @@ impl Cluster {
             .arg(&node.datadir)
             .args(["--peers", &peers])
             .args(&self.extra_args)
+            .args(more_args)
             .env("COLONIES_SERVER_ID", SERVER_ID)
             .env("COLONIES_CLUSTER_SECRET", CLUSTER_SECRET)
             .env("RUST_LOG", "info")

@@ -174,3 +174,62 @@ async fn a_node_that_missed_ten_thousand_writes_rejoins_through_a_snapshot() {
     cluster.wait_converged(Duration::from_secs(90));
     assert!(cluster.status_number(stopped, "snapshot").unwrap_or(0) > 0, "the rejoining node installed a snapshot");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_are_added_and_removed_without_downtime() {
+    let _serial = SERIAL.lock().await;
+    let mut cluster = started_cluster(&[]);
+    let client = Client::new(cluster.addrs());
+    add_colony(&client, "first").await.unwrap();
+    let fourth = cluster.start_joining_node();
+    cluster.wait_healthy(STARTUP);
+    let nodeid = cluster.nodes[fourth].id.to_string();
+    let addr = cluster.nodes[fourth].addr();
+    // Through a node that may be a follower: the change is sent on to the leader.
+    assert!(cluster.cluster_command(0, &["add", "--nodeid", &nodeid, "--addr", &addr]));
+    add_colony(&client, "second").await.unwrap();
+    cluster.wait_converged(STARTUP);
+    let via_new = Client::new(vec![addr.clone()]);
+    assert_eq!(colony_names(&via_new).await, vec!["first".to_string(), "second".to_string()]);
+
+    let leader = cluster.wait_leader(STARTUP);
+    let leaving = (0..3).find(|i| *i != leader).unwrap();
+    let leaving_id = cluster.nodes[leaving].id.to_string();
+    assert!(cluster.cluster_command(fourth, &["remove", "--nodeid", &leaving_id]));
+    cluster.kill(leaving);
+    add_colony(&Client::new(vec![cluster.nodes[leader].addr(), addr]), "third").await.unwrap();
+    cluster.wait_converged(STARTUP);
+    let url = format!("http://{}/cluster/members", cluster.nodes[leader].addr());
+    let stranger = reqwest::Client::new().post(url).body(r#"{"nodeid":9,"addr":"127.0.0.1:1"}"#).send().await.unwrap();
+    assert_eq!(stranger.status().as_u16(), 401, "membership changes need the cluster secret");
+}
+
+/// Sends `getcoloniesmsg` to node `i` without following redirects.
+async fn raw_get_colonies(cluster: &Cluster, i: usize) -> reqwest::Response {
+    use colonies_client::envelope::RpcRequest;
+    use colonies_client::messages::Message;
+    let message: Message = GetColoniesMsg {}.into();
+    let request = RpcRequest::signed(message.payload_type(), &message.to_payload_json(), &key(SERVER_KEY));
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    http.post(format!("http://{}/api", cluster.nodes[i].addr())).json(&request).send().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_redirect_to_the_leader_or_forward_with_the_flag() {
+    let _serial = SERIAL.lock().await;
+    for forward in [false, true] {
+        let args: &[&str] = if forward { &["--forward"] } else { &[] };
+        let mut cluster = started_cluster(args);
+        add_colony(&Client::new(cluster.addrs()), "dev").await.unwrap();
+        let leader = cluster.wait_leader(STARTUP);
+        let follower = (leader + 1) % 3;
+        let answer = raw_get_colonies(&cluster, follower).await;
+        if forward {
+            assert_eq!(answer.status().as_u16(), 200, "a forwarding follower answers itself");
+        } else {
+            assert_eq!(answer.status().as_u16(), 307);
+            let location = answer.headers()["location"].to_str().unwrap().to_string();
+            assert_eq!(location, format!("http://{}/api", cluster.nodes[leader].addr()));
+        }
+    }
+}

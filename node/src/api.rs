@@ -44,6 +44,20 @@ pub struct Node {
     pub serverid: Option<String>,
 }
 
+impl Node {
+    /// Every node this one knows an address for: the configured peers, updated by the
+    /// current Raft membership (which includes nodes added later).
+    pub fn addresses(&self) -> Peers {
+        let mut addresses = self.peers.0.clone();
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        for (id, member) in metrics.membership_config.membership().nodes() {
+            addresses.insert(*id, member.addr.clone());
+        }
+        Peers(addresses)
+    }
+}
+
 pub fn router(node: Arc<Node>) -> Router {
     Router::new()
         // GET /api is a 404 like any unknown route, not a 405 (§1.1).
@@ -106,7 +120,7 @@ async fn handle_api(State(node): State<Arc<Node>>, body: Bytes) -> Response {
         _ => {}
     }
     let leader = node.raft.metrics().borrow().current_leader;
-    match route(node.id, leader, &node.peers) {
+    match route(node.id, leader, &node.addresses()) {
         Route::Here => {}
         elsewhere => return send_to_leader(&node, elsewhere, body).await,
     }
@@ -166,7 +180,7 @@ async fn send_to_leader(node: &Node, to: Route, body: Bytes) -> Response {
 /// This node stopped being the leader while serving the call: send it on.
 async fn reroute(node: &Node, body: Bytes) -> Response {
     let leader = node.raft.current_leader().await.filter(|l| *l != node.id);
-    send_to_leader(node, route(node.id, leader, &node.peers), body).await
+    send_to_leader(node, route(node.id, leader, &node.addresses()), body).await
 }
 
 async fn proposal_failed(node: &Node, e: ProposeError, body: Bytes) -> Response {
@@ -284,8 +298,9 @@ fn cluster_info(node: &Node, caller: &str, payloadtype: &str) -> Response {
         return error(&e);
     }
     let leader = node.raft.metrics().borrow().current_leader;
-    let nodes: Vec<ClusterNode> = node.peers.0.iter().map(|(id, addr)| cluster_node(*id, addr)).collect();
-    let leader = leader.and_then(|l| node.peers.0.get(&l).map(|addr| cluster_node(l, addr))).unwrap_or_default();
+    let addresses = node.addresses();
+    let nodes: Vec<ClusterNode> = addresses.0.iter().map(|(id, addr)| cluster_node(*id, addr)).collect();
+    let leader = leader.and_then(|l| addresses.0.get(&l).map(|addr| cluster_node(l, addr))).unwrap_or_default();
     ok(payloadtype, &to_json(&ClusterInfo { nodes, leader }))
 }
 
@@ -294,7 +309,7 @@ async fn cluster_status(State(node): State<Arc<Node>>) -> Response {
     let metrics = node.raft.metrics().borrow().clone();
     let voters: Vec<u64> = metrics.membership_config.membership().voter_ids().collect();
     let nodes: Vec<serde_json::Value> = node
-        .peers
+        .addresses()
         .0
         .iter()
         .map(|(id, addr)| serde_json::json!({"id": id, "addr": addr, "voter": voters.contains(id)}))

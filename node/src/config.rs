@@ -28,6 +28,10 @@ pub struct ServerConfig {
     /// Proxy calls that need the leader instead of redirecting the client to it.
     #[arg(long, env = "COLONIES_FORWARD")]
     pub forward: bool,
+    /// Wait to be added to a running cluster (`colonies cluster add`) instead of forming
+    /// one with the listed peers.
+    #[arg(long, env = "COLONIES_JOIN")]
+    pub join: bool,
     /// Take a snapshot (and compact the log) after this many log entries.
     #[arg(long, env = "COLONIES_SNAPSHOT_LOGS", default_value_t = 10_000)]
     pub snapshot_logs: u64,

@@ -5,6 +5,7 @@ mod api;
 pub mod config;
 pub mod dispatch;
 mod leader;
+mod membership;
 mod proposer;
 pub mod routing;
 mod server;

@@ -57,14 +57,18 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
         started: leader::now(),
         serverid: config.serverid.clone(),
     });
-    let app = api::router(node).merge(raft_router(raft.clone(), &config.cluster_secret));
+    let app = api::router(node.clone())
+        .merge(crate::membership::router(node, &config.cluster_secret))
+        .merge(raft_router(raft.clone(), &config.cluster_secret));
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|source| NodeError::Listen { addr: addr.clone(), source })?;
     tracing::info!(node = config.nodeid, %addr, "listening");
 
-    tokio::spawn(form_cluster(raft.clone(), config.peers.0.clone()));
+    if !config.join {
+        tokio::spawn(form_cluster(raft.clone(), config.peers.0.clone()));
+    }
     tokio::spawn(leader::run(config.nodeid, raft.clone(), state, proposer, config.serverid.clone()));
 
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(NodeError::Serve)?;

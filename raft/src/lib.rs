@@ -21,7 +21,7 @@ use std::io::Cursor;
 
 pub use config::raft_config;
 pub use log_store::LogStore;
-pub use network::{Network, raft_router};
+pub use network::{Network, authorized, raft_router};
 pub use state_machine::{StateHandle, StateMachineStore};
 
 /// One Raft entry: the client commands the leader batched together.

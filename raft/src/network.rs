@@ -132,7 +132,8 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
     given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
-fn authorized(headers: &HeaderMap, secret: &str) -> bool {
+/// Whether a request carries the cluster secret.
+pub fn authorized(headers: &HeaderMap, secret: &str) -> bool {
     headers.get(SECRET_HEADER).is_some_and(|given| same_secret(given.as_bytes(), secret.as_bytes()))
 }
 
