@@ -1,5 +1,7 @@
 //! The `colonies` command line.
 
+mod bench;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use colonies_client::identity::PrivateKey;
@@ -24,6 +26,38 @@ enum Command {
     /// Cluster membership.
     #[command(subcommand)]
     Cluster(Cluster),
+    /// Load generators that measure a ColonyOS-compatible server.
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// N submits from C concurrent clients.
+    Submit {
+        #[command(flatten)]
+        target: bench::Target,
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+    },
+    /// E executors assign and close while N specs are submitted.
+    E2e {
+        #[command(flatten)]
+        target: bench::Target,
+        #[arg(long, default_value_t = 5_000)]
+        count: usize,
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        #[arg(long, default_value_t = 8)]
+        executors: usize,
+    },
+    /// Start a local three-node cluster, kill its leader ROUNDS times, report the gaps.
+    Failover {
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+    },
 }
 
 /// Where and how to reach a node for cluster administration.
@@ -114,6 +148,18 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Cluster(Cluster::Remove { nodeid, admin }) => {
             change_membership(&admin, |http, url| http.delete(format!("{url}/{nodeid}")))?;
+        }
+        Command::Bench(command) => {
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(async {
+                match command {
+                    Bench::Submit { target, count, clients } => bench::submit(&target, count, clients).await,
+                    Bench::E2e { target, count, clients, executors } => {
+                        bench::end_to_end(&target, count, clients, executors).await
+                    }
+                    Bench::Failover { rounds } => bench::failover(rounds).await,
+                }
+            })?;
         }
         Command::Server(Server::Start(config)) => {
             tracing_subscriber::fmt()
