@@ -1,60 +1,14 @@
 //! The replicated cluster (issue 3), with real node processes on loopback.
 
-use colonies_client::identity::PrivateKey;
-use colonies_client::messages::{
-    AddColonyMsg, AddExecutorMsg, ApproveExecutorMsg, GetColoniesMsg, GetColonyMsg, GetExecutorsMsg,
-    SubmitFunctionSpecMsg,
-};
+mod common;
+
+use colonies_client::messages::{GetColoniesMsg, GetColonyMsg, GetExecutorsMsg, SubmitFunctionSpecMsg};
 use colonies_client::rpc::Client;
 use colonies_cluster_tests::Cluster;
 use colonies_statemachine::model::{Colony, Conditions, Executor, ExecutorState, FunctionSpec, Process};
+use common::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const SERVER_KEY: &str = "fcc79953d8a751bf41db661592dc34d30004b1a651ffa0725b03ac227641499d";
-const COLONY_KEY: &str = "ba949fa134981372d6da62b6a56f336ab4d843b22c02a4257dcf7d0d73097514";
-const EXECUTOR_KEY: &str = "ddf7f7791208083b6a9ed975a72684f6406a269cfa36f1b1c32045c0a71fff05";
-const SECRET: &str = "cluster-tests-secret";
-const STARTUP: Duration = Duration::from_secs(30);
-
-/// The cluster tests share two cores; one cluster at a time.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn key(hex: &str) -> PrivateKey {
-    PrivateKey::from_hex(hex).unwrap()
-}
-
-fn started_cluster(args: &[&str]) -> Cluster {
-    let mut cluster = Cluster::start_with(3, args);
-    cluster.wait_healthy(STARTUP);
-    cluster.wait_leader(STARTUP);
-    cluster
-}
-
-async fn add_colony(client: &Client, name: &str) -> Result<Colony, colonies_client::rpc::ClientError> {
-    let colony = Colony { colonyid: key(COLONY_KEY).id(), name: name.into() };
-    client.call(&key(SERVER_KEY), AddColonyMsg { colony: Some(colony) }).await
-}
-
-async fn colony_names(client: &Client) -> Vec<String> {
-    let colonies: Vec<Colony> = client.call(&key(SERVER_KEY), GetColoniesMsg {}).await.unwrap();
-    colonies.into_iter().map(|c| c.name).collect()
-}
-
-/// Colony `dev` with the approved executor `dev-cli`.
-async fn add_dev_colony(client: &Client) {
-    add_colony(client, "dev").await.unwrap();
-    let executor = Executor {
-        executorid: key(EXECUTOR_KEY).id(),
-        executorname: "dev-cli".into(),
-        executortype: "cli".into(),
-        colonyname: "dev".into(),
-        ..Executor::default()
-    };
-    let _: Executor = client.call(&key(COLONY_KEY), AddExecutorMsg { executor: Some(executor) }).await.unwrap();
-    let approve = ApproveExecutorMsg { colonyname: "dev".into(), executorname: "dev-cli".into() };
-    client.send(&key(COLONY_KEY), &approve.into()).await.unwrap();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_through_one_node_are_read_through_the_others() {
