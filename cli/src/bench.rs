@@ -290,3 +290,58 @@ async fn measure_failovers(
     );
     Ok(())
 }
+
+/// Resident memory (KiB) and CPU ticks (user + system) of a process, from /proc.
+fn usage_of(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let rss = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.split_whitespace().next()?.parse().ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at ") ".
+    let fields: Vec<&str> = stat[stat.rfind(") ")? + 2..].split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some((rss, ticks))
+}
+
+/// `bench longpoll`: `waiters` executors long-poll an empty queue at once; with `pid`,
+/// reports the server's memory and CPU while they wait.
+pub async fn longpoll(target: &Target, waiters: usize, hold: u64, pid: Option<u32>) -> anyhow::Result<()> {
+    let client = Arc::new(Client::new(target.servers.clone()));
+    let colony = create_colony(&client, target, 1).await?;
+    let before = pid.and_then(usage_of);
+    let started = Instant::now();
+    let executor = Arc::new(colony.executors[0].clone());
+    let polls: Vec<_> = (0..waiters)
+        .map(|_| {
+            let (client, executor, colonyname) = (client.clone(), executor.clone(), colony.name.clone());
+            tokio::spawn(async move {
+                let assign = AssignProcessMsg { colonyname, timeout: hold as i64, ..Default::default() };
+                client.call::<Process>(&executor, assign).await.err().and_then(|e| e.status())
+            })
+        })
+        .collect();
+    // Measure in the middle of the wait, when every poll is parked on the server.
+    tokio::time::sleep(Duration::from_secs(hold / 2)).await;
+    let during = pid.and_then(usage_of);
+    let mut timed_out = 0;
+    for poll in polls {
+        if poll.await? == Some(404) {
+            timed_out += 1;
+        }
+    }
+    println!(
+        "longpoll: {waiters} waiting assigns for {hold} s; {timed_out} ended with 404 after {:.2?}",
+        started.elapsed()
+    );
+    if let (Some((rss_before, ticks_before)), Some((rss_during, ticks_during))) = (before, during) {
+        let ticks_per_second = 100.0; // USER_HZ on Linux
+        let cpu = (ticks_during - ticks_before) as f64 / ticks_per_second;
+        let window = (hold / 2) as f64;
+        println!(
+            "  server RSS {} MiB before, {} MiB while waiting; CPU {cpu:.2} s in {window:.0} s ({:.1}%)",
+            rss_before / 1024,
+            rss_during / 1024,
+            100.0 * cpu / window
+        );
+    }
+    Ok(())
+}

@@ -53,6 +53,19 @@ enum Bench {
         #[arg(long, default_value_t = 8)]
         executors: usize,
     },
+    /// W executors long-poll an empty queue; with --pid, the server's RSS and CPU meanwhile.
+    Longpoll {
+        #[command(flatten)]
+        target: bench::Target,
+        #[arg(long, default_value_t = 5_000)]
+        waiters: usize,
+        /// Seconds each poll waits.
+        #[arg(long, default_value_t = 20)]
+        hold: u64,
+        /// The server process to measure.
+        #[arg(long)]
+        pid: Option<u32>,
+    },
     /// Start a local three-node cluster, kill its leader ROUNDS times, report the gaps.
     Failover {
         #[arg(long, default_value_t = 10)]
@@ -156,6 +169,9 @@ fn main() -> anyhow::Result<()> {
                     Bench::Submit { target, count, clients } => bench::submit(&target, count, clients).await,
                     Bench::E2e { target, count, clients, executors } => {
                         bench::end_to_end(&target, count, clients, executors).await
+                    }
+                    Bench::Longpoll { target, waiters, hold, pid } => {
+                        bench::longpoll(&target, waiters, hold, pid).await
                     }
                     Bench::Failover { rounds } => bench::failover(rounds).await,
                 }
