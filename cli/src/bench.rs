@@ -2,6 +2,7 @@
 //! against any ColonyOS-compatible server. Each run creates its own colony (with fresh
 //! keys) using the server owner's key.
 
+use crate::dev::LocalCluster;
 use anyhow::{Context, bail};
 use colonies_client::identity::PrivateKey;
 use colonies_client::messages::{
@@ -15,13 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
-#[derive(clap::Args)]
+/// The nodes to load and the server owner's key, which creates the bench colony.
 pub struct Target {
-    /// Nodes to talk to, `host:port`, comma separated.
-    #[arg(long, env = "COLONIES_SERVER_ADDRS", value_delimiter = ',', default_value = "localhost:50080")]
     pub servers: Vec<String>,
-    /// The server owner's key, used to create the bench colony.
-    #[arg(long, env = "COLONIES_SERVER_PRVKEY", hide_env_values = true)]
     pub serverprvkey: String,
 }
 
@@ -197,36 +194,16 @@ pub async fn end_to_end(target: &Target, count: usize, clients: usize, executors
 }
 
 /// `bench failover`: starts a local three-node cluster from this binary, and `rounds`
-/// times kills the leader with SIGKILL and measures the time to the first acknowledged
-/// write on the new leader.
+/// times kills the leader with SIGKILL and measures the time until an executor is
+/// assigned a waiting process by the new leader.
 pub async fn failover(rounds: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let server = PrivateKey::generate();
     let ports: Vec<u16> = (0..3)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()))
         .collect::<Result<_, _>>()?;
-    let peers = ports.iter().enumerate().map(|(i, p)| format!("{}=127.0.0.1:{p}", i + 1)).collect::<Vec<_>>().join(",");
-    let exe = std::env::current_exe()?;
-    let start = |i: usize| {
-        std::process::Command::new(&exe)
-            .args(["server", "start", "--host", "127.0.0.1", "--nodeid", &(i + 1).to_string()])
-            .args(["--port", &ports[i].to_string(), "--peers", &peers])
-            .arg("--datadir")
-            .arg(dir.path().join(format!("n{i}")))
-            .env("COLONIES_SERVER_ID", server.id())
-            .env("COLONIES_CLUSTER_SECRET", "bench")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-    };
-    let mut nodes: Vec<std::process::Child> = (0..3).map(start).collect::<Result<_, _>>()?;
-    let result = measure_failovers(&mut nodes, &ports, &server, rounds, start).await;
-    for node in &mut nodes {
-        let _ = node.kill();
-        let _ = node.wait();
-    }
-    result
+    let mut cluster = LocalCluster::start(dir.path().to_path_buf(), ports, server.id(), "error")?;
+    measure_failovers(&mut cluster, &server, rounds).await
 }
 
 async fn leader_of(http: &reqwest::Client, ports: &[u16]) -> Option<usize> {
@@ -241,22 +218,43 @@ async fn leader_of(http: &reqwest::Client, ports: &[u16]) -> Option<usize> {
     None
 }
 
-async fn measure_failovers(
-    nodes: &mut [std::process::Child],
-    ports: &[u16],
-    server: &PrivateKey,
-    rounds: usize,
-    start: impl Fn(usize) -> std::io::Result<std::process::Child>,
-) -> anyhow::Result<()> {
+/// Waits until every node has applied the same log index.
+async fn wait_converged(http: &reqwest::Client, ports: &[u16]) -> anyhow::Result<()> {
+    let begun = Instant::now();
+    while begun.elapsed() < Duration::from_secs(30) {
+        let mut applied = Vec::new();
+        for port in ports {
+            if let Ok(answer) = http.get(format!("http://127.0.0.1:{port}/cluster")).send().await
+                && let Ok(status) = answer.json::<serde_json::Value>().await
+            {
+                applied.push(status["last_applied"].as_u64());
+            }
+        }
+        if applied.len() == ports.len() && applied.windows(2).all(|w| w[0] == w[1] && w[0].is_some()) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("the nodes did not converge within 30 s")
+}
+
+async fn measure_failovers(cluster: &mut LocalCluster, server: &PrivateKey, rounds: usize) -> anyhow::Result<()> {
+    let ports = cluster.ports.clone();
+    let ports = &ports[..];
     let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
     let client = Client::new(ports.iter().map(|p| format!("127.0.0.1:{p}")).collect());
+    let target = Target { servers: client.servers().to_vec(), serverprvkey: server.to_hex() };
+    let colony = create_colony(&client, &target, 1).await?;
+    let executor = &colony.executors[0];
     let mut gaps = Vec::new();
     for round in 0..rounds {
         let begun = Instant::now();
+        // One waiting process per round, submitted before the kill: the gap ends when an
+        // executor is handed it by the new leader.
         let leader = loop {
-            // Also proves the cluster takes writes before the kill.
-            let colony = Colony { colonyid: server.id(), name: format!("warm-{round}-{}", begun.elapsed().as_nanos()) };
-            if client.call::<Colony>(server, AddColonyMsg { colony: Some(colony) }).await.is_ok()
+            let submitted =
+                client.call::<Process>(executor, SubmitFunctionSpecMsg { spec: Some(spec(&colony.name, round)) });
+            if submitted.await.is_ok()
                 && let Some(leader) = leader_of(&http, ports).await
             {
                 break leader;
@@ -265,25 +263,28 @@ async fn measure_failovers(
                 bail!("the cluster did not settle");
             }
         };
-        nodes[leader].kill()?;
-        nodes[leader].wait()?;
+        // Kill a healthy cluster: a node restarted in the previous round must have caught
+        // up, or the survivors are one up-to-date node and one still replaying.
+        wait_converged(&http, ports).await?;
+        cluster.kill(leader)?;
         let killed = Instant::now();
-        let mut n = 0;
         loop {
-            n += 1;
-            let colony = Colony { colonyid: server.id(), name: format!("after-{round}-{n}") };
-            if client.call::<Colony>(server, AddColonyMsg { colony: Some(colony) }).await.is_ok() {
+            let assign = AssignProcessMsg { colonyname: colony.name.clone(), timeout: 1, ..Default::default() };
+            if client.call::<Process>(executor, assign).await.is_ok() {
                 break;
+            }
+            if killed.elapsed() > Duration::from_secs(60) {
+                bail!("no assign succeeded within 60 s of the kill");
             }
         }
         let gap = killed.elapsed();
-        eprintln!("round {}: leader {} killed, first acknowledged write after {gap:.2?}", round + 1, leader + 1);
+        eprintln!("round {}: leader {} killed, first assign after {gap:.2?}", round + 1, leader + 1);
         gaps.push(gap);
-        nodes[leader] = start(leader)?;
+        cluster.restart(leader)?;
     }
     gaps.sort();
     println!(
-        "failover: {rounds} leader kills; gap to the first acknowledged write: median {:.2?}, min {:.2?}, max {:.2?}",
+        "failover: {rounds} leader kills; gap from SIGKILL to the first assign: median {:.2?}, min {:.2?}, max {:.2?}",
         gaps[gaps.len() / 2],
         gaps[0],
         gaps[gaps.len() - 1]
@@ -307,7 +308,6 @@ fn usage_of(pid: u32) -> Option<(u64, u64)> {
 pub async fn longpoll(target: &Target, waiters: usize, hold: u64, pid: Option<u32>) -> anyhow::Result<()> {
     let client = Arc::new(Client::new(target.servers.clone()));
     let colony = create_colony(&client, target, 1).await?;
-    let before = pid.and_then(usage_of);
     let started = Instant::now();
     let executor = Arc::new(colony.executors[0].clone());
     let polls: Vec<_> = (0..waiters)
@@ -319,9 +319,13 @@ pub async fn longpoll(target: &Target, waiters: usize, hold: u64, pid: Option<u3
             })
         })
         .collect();
-    // Measure in the middle of the wait, when every poll is parked on the server.
-    tokio::time::sleep(Duration::from_secs(hold / 2)).await;
-    let during = pid.and_then(usage_of);
+    // Sample between a third and two thirds of the wait, when every poll is parked on the
+    // server and connection setup is over: what idle waiters cost, not what arriving costs.
+    let window = Duration::from_secs(hold) / 3;
+    tokio::time::sleep(window).await;
+    let first = pid.and_then(usage_of);
+    tokio::time::sleep(window).await;
+    let second = pid.and_then(usage_of);
     let mut timed_out = 0;
     for poll in polls {
         if poll.await? == Some(404) {
@@ -332,15 +336,14 @@ pub async fn longpoll(target: &Target, waiters: usize, hold: u64, pid: Option<u3
         "longpoll: {waiters} waiting assigns for {hold} s; {timed_out} ended with 404 after {:.2?}",
         started.elapsed()
     );
-    if let (Some((rss_before, ticks_before)), Some((rss_during, ticks_during))) = (before, during) {
+    if let (Some((_, ticks_first)), Some((rss, ticks_second))) = (first, second) {
         let ticks_per_second = 100.0; // USER_HZ on Linux
-        let cpu = (ticks_during - ticks_before) as f64 / ticks_per_second;
-        let window = (hold / 2) as f64;
+        let cpu = (ticks_second - ticks_first) as f64 / ticks_per_second;
         println!(
-            "  server RSS {} MiB before, {} MiB while waiting; CPU {cpu:.2} s in {window:.0} s ({:.1}%)",
-            rss_before / 1024,
-            rss_during / 1024,
-            100.0 * cpu / window
+            "  server RSS {} MiB while waiting; CPU {cpu:.2} s in {:.1} s of waiting ({:.1}%)",
+            rss / 1024,
+            window.as_secs_f64(),
+            100.0 * cpu / window.as_secs_f64()
         );
     }
     Ok(())

@@ -1,6 +1,9 @@
 //! The `colonies` command line.
 
 mod bench;
+mod dev;
+mod executor;
+mod user;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -29,6 +32,55 @@ enum Command {
     /// Load generators that measure a ColonyOS-compatible server.
     #[command(subcommand)]
     Bench(Bench),
+    /// A local three-node cluster with the development colony, until Ctrl-C.
+    Dev {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(flatten)]
+        args: dev::DevArgs,
+    },
+    Colony {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: user::ColonyCmd,
+    },
+    Executor {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: user::ExecutorCmd,
+    },
+    Function {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: user::FunctionCmd,
+    },
+    Process {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: user::ProcessCmd,
+    },
+    Workflow {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: user::WorkflowCmd,
+    },
+    Log {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: user::LogCmd,
+    },
+    Attribute {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: user::AttributeCmd,
+    },
 }
 
 #[derive(Subcommand)]
@@ -36,7 +88,7 @@ enum Bench {
     /// N submits from C concurrent clients.
     Submit {
         #[command(flatten)]
-        target: bench::Target,
+        ctx: user::Ctx,
         #[arg(long, default_value_t = 10_000)]
         count: usize,
         #[arg(long, default_value_t = 8)]
@@ -45,7 +97,7 @@ enum Bench {
     /// E executors assign and close while N specs are submitted.
     E2e {
         #[command(flatten)]
-        target: bench::Target,
+        ctx: user::Ctx,
         #[arg(long, default_value_t = 5_000)]
         count: usize,
         #[arg(long, default_value_t = 4)]
@@ -56,7 +108,7 @@ enum Bench {
     /// W executors long-poll an empty queue; with --pid, the server's RSS and CPU meanwhile.
     Longpoll {
         #[command(flatten)]
-        target: bench::Target,
+        ctx: user::Ctx,
         #[arg(long, default_value_t = 5_000)]
         waiters: usize,
         /// Seconds each poll waits.
@@ -85,6 +137,8 @@ struct Admin {
 
 #[derive(Subcommand)]
 enum Cluster {
+    /// Every node: address, leader or not, state, term, last applied index.
+    Info(user::Ctx),
     /// Add a started node (run with --join) as a learner, then make it a voter.
     Add {
         #[arg(long)]
@@ -108,6 +162,8 @@ enum Cluster {
 enum Server {
     /// Start a node of a cluster; every node is started with the same --peers.
     Start(colonies_node::ServerConfig),
+    /// Version of the node answering.
+    Status(user::Ctx),
 }
 
 #[derive(Subcommand)]
@@ -143,6 +199,15 @@ fn change_membership(
     })
 }
 
+fn block_on<T>(work: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Runtime::new().context("starting the async runtime")?.block_on(work)
+}
+
+fn target(ctx: &user::Ctx) -> anyhow::Result<bench::Target> {
+    let serverprvkey = ctx.serverprvkey.clone().context("the bench needs COLONIES_SERVER_PRVKEY (--serverprvkey)")?;
+    Ok(bench::Target { servers: ctx.addresses(), serverprvkey })
+}
+
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Version => println!("colonies-rs {}", env!("CARGO_PKG_VERSION")),
@@ -166,17 +231,27 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(async {
                 match command {
-                    Bench::Submit { target, count, clients } => bench::submit(&target, count, clients).await,
-                    Bench::E2e { target, count, clients, executors } => {
-                        bench::end_to_end(&target, count, clients, executors).await
+                    Bench::Submit { ctx, count, clients } => bench::submit(&target(&ctx)?, count, clients).await,
+                    Bench::E2e { ctx, count, clients, executors } => {
+                        bench::end_to_end(&target(&ctx)?, count, clients, executors).await
                     }
-                    Bench::Longpoll { target, waiters, hold, pid } => {
-                        bench::longpoll(&target, waiters, hold, pid).await
+                    Bench::Longpoll { ctx, waiters, hold, pid } => {
+                        bench::longpoll(&target(&ctx)?, waiters, hold, pid).await
                     }
                     Bench::Failover { rounds } => bench::failover(rounds).await,
                 }
             })?;
         }
+        Command::Cluster(Cluster::Info(ctx)) => block_on(user::cluster_info(&ctx))?,
+        Command::Server(Server::Status(ctx)) => block_on(user::server_status(&ctx))?,
+        Command::Dev { ctx, args } => block_on(dev::run(&ctx, args))?,
+        Command::Colony { ctx, command } => block_on(user::colony(&ctx, command))?,
+        Command::Executor { ctx, command } => block_on(user::executor(&ctx, command))?,
+        Command::Function { ctx, command } => block_on(user::function(&ctx, command))?,
+        Command::Process { ctx, command } => block_on(user::process(&ctx, command))?,
+        Command::Workflow { ctx, command } => block_on(user::workflow(&ctx, command))?,
+        Command::Log { ctx, command } => block_on(user::log(&ctx, command))?,
+        Command::Attribute { ctx, command } => block_on(user::attribute(&ctx, command))?,
         Command::Server(Server::Start(config)) => {
             tracing_subscriber::fmt()
                 .with_env_filter(

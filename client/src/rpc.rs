@@ -6,12 +6,13 @@ use crate::envelope::{Failure, RpcReply, RpcRequest};
 use crate::identity::PrivateKey;
 use crate::messages::Message;
 use serde::de::DeserializeOwned;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 /// How long a call keeps trying other nodes before giving up.
 const FAILOVER_WINDOW: Duration = Duration::from_secs(15);
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -37,48 +38,79 @@ impl ClientError {
 pub struct Client {
     servers: Vec<String>,
     http: reqwest::Client,
-    /// The node that answered last; tried first.
-    preferred: AtomicUsize,
+    /// The address that answered last, after following redirects: the leader, as far as
+    /// we know. Tried before the list, which saves a redirect per call.
+    leader_hint: RwLock<Option<String>>,
 }
 
 impl Client {
     /// `servers` are `host:port` of the cluster's nodes (one is enough, more give failover).
     pub fn new(servers: Vec<String>) -> Client {
         assert!(!servers.is_empty(), "a client needs at least one server");
-        Client { servers, http: reqwest::Client::new(), preferred: AtomicUsize::new(0) }
+        // A node that is down must cost a failed connect, not a hung call.
+        let http = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT).build().expect("an HTTP client");
+        Client { servers, http, leader_hint: RwLock::new(None) }
+    }
+
+    pub fn servers(&self) -> &[String] {
+        &self.servers
     }
 
     pub async fn send(&self, key: &PrivateKey, message: &Message) -> Result<Vec<u8>, ClientError> {
         let request = RpcRequest::signed(message.payload_type(), &message.to_payload_json(), key);
         let body = serde_json::to_vec(&request).map_err(|e| ClientError::Decode(e.to_string()))?;
         let started = Instant::now();
-        let mut attempt = self.preferred.load(Ordering::Relaxed);
+        let mut attempt = 0usize;
+        let mut hint = self.leader_hint.read().map(|hint| hint.clone()).unwrap_or_default();
         loop {
-            let server = &self.servers[attempt % self.servers.len()];
+            let server = match hint.take() {
+                Some(hint) => hint,
+                None => {
+                    // Every node tried once: give an election time before the next round.
+                    if attempt > 0 && attempt.is_multiple_of(self.servers.len()) {
+                        tokio::time::sleep(RETRY_PAUSE).await;
+                    }
+                    attempt += 1;
+                    self.servers[(attempt - 1) % self.servers.len()].clone()
+                }
+            };
             let reason = match self.http.post(format!("http://{server}/api")).body(body.clone()).send().await {
+                Err(e) => {
+                    self.forget_leader(&server);
+                    e.to_string()
+                }
                 Ok(answer) => {
+                    let answered_by = answer.url().authority().to_string();
                     let status = answer.status().as_u16();
                     let bytes = answer.bytes().await.map_err(|e| ClientError::Decode(e.to_string()))?;
                     let reply: RpcReply = serde_json::from_slice(&bytes)
                         .map_err(|_| ClientError::Decode(String::from_utf8_lossy(&bytes).into_owned()))?;
                     match reply.into_result() {
                         // No leader yet (an election is on): another node may know one.
-                        Err(failure) if status == 503 && failure.status == 503 => failure.message,
+                        Err(failure) if status == 503 && failure.status == 503 => {
+                            self.forget_leader(&server);
+                            failure.message
+                        }
                         result => {
-                            self.preferred.store(attempt % self.servers.len(), Ordering::Relaxed);
+                            if let Ok(mut hint) = self.leader_hint.write() {
+                                *hint = Some(answered_by);
+                            }
                             return result.map_err(ClientError::Server);
                         }
                     }
                 }
-                Err(e) => e.to_string(),
             };
             if started.elapsed() > FAILOVER_WINDOW {
                 return Err(ClientError::Unreachable(reason));
             }
-            attempt += 1;
-            if attempt.is_multiple_of(self.servers.len()) {
-                tokio::time::sleep(RETRY_PAUSE).await;
-            }
+        }
+    }
+
+    fn forget_leader(&self, server: &str) {
+        if let Ok(mut hint) = self.leader_hint.write()
+            && hint.as_deref() == Some(server)
+        {
+            *hint = None;
         }
     }
 

@@ -203,7 +203,9 @@ async fn assign(node: &Node, caller: String, op: Op, timeout: i64, payloadtype: 
     }
     let deadline = (timeout > 0).then(|| Instant::now() + Duration::from_secs(timeout as u64));
     let notify = node.waiters.notify(colonyname, executortype.as_deref().unwrap_or_default());
-    let mut metrics = node.raft.metrics();
+    // Server metrics change only with the vote, role, leader or membership: watching the
+    // full metrics would wake every parked executor at each heartbeat.
+    let mut metrics = node.raft.server_metrics();
     loop {
         // Registered before looking at the queue, so a submit in between still wakes us.
         let notified = notify.notified();
@@ -223,7 +225,9 @@ async fn assign(node: &Node, caller: String, op: Op, timeout: i64, payloadtype: 
                 // Another executor took it between our look and the commit.
                 Ok(Err(e)) if e.status == 404 && executortype.is_some() => {}
                 Ok(Err(e)) => return error(&e),
-                Err(e) => return proposal_failed(node, e, body).await,
+                // Boxed: rare paths with large futures would otherwise make every parked
+                // waiter as big as a forwarded HTTP call.
+                Err(e) => return Box::pin(proposal_failed(node, e, body)).await,
             }
         }
         let Some(deadline) = deadline else {
@@ -248,7 +252,7 @@ async fn assign(node: &Node, caller: String, op: Op, timeout: i64, payloadtype: 
             changed = metrics.changed() => {
                 let leading = changed.is_ok() && metrics.borrow().current_leader == Some(node.id);
                 if !leading {
-                    return reroute(node, body).await;
+                    return Box::pin(reroute(node, body)).await;
                 }
             }
         }

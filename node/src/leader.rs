@@ -5,6 +5,7 @@
 //! has just lost leadership cannot fire anything early or twice.
 
 use crate::proposer::Proposer;
+use crate::waiters::Waiters;
 use colonies_raft::{Raft, StateHandle};
 use colonies_statemachine::{Command, Op, Time};
 use std::time::Duration;
@@ -20,14 +21,29 @@ pub fn now() -> Time {
     Time::from_unix_nanos(nanos)
 }
 
-pub async fn run(id: u64, raft: Raft, state: StateHandle, proposer: Proposer, serverid: Option<String>) {
+pub async fn run(
+    id: u64,
+    raft: Raft,
+    state: StateHandle,
+    proposer: Proposer,
+    waiters: Waiters,
+    serverid: Option<String>,
+) {
     let mut ticker = tokio::time::interval(TIMER_PERIOD);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut was_leading = false;
     loop {
         ticker.tick().await;
-        let leading = raft.metrics().borrow().current_leader == Some(id);
+        let leading = raft.server_metrics().borrow().current_leader == Some(id);
+        let elected = leading && !was_leading;
+        was_leading = leading;
         if !leading {
             continue;
+        }
+        // Executors that polled a new leader before it applied what earlier leaders
+        // committed saw an empty queue; once caught up, let them look again.
+        if elected && raft.ensure_linearizable().await.is_ok() {
+            waiters.wake_all();
         }
         let (needs_server_id, due) = {
             let applied = state.read();

@@ -19,8 +19,6 @@ pub enum NodeError {
     Raft(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: String, source: std::io::Error },
-    #[error("the HTTP server failed: {0}")]
-    Serve(std::io::Error),
 }
 
 pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
@@ -48,7 +46,7 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
         raft: raft.clone(),
         state: state.clone(),
         proposer: proposer.clone(),
-        waiters,
+        waiters: waiters.clone(),
         peers: config.peers.clone(),
         forward: config.forward,
         http: reqwest::Client::new(),
@@ -69,11 +67,48 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     if !config.join {
         tokio::spawn(form_cluster(raft.clone(), config.peers.0.clone()));
     }
-    tokio::spawn(leader::run(config.nodeid, raft.clone(), state, proposer, config.serverid.clone()));
+    tokio::spawn(leader::run(config.nodeid, raft.clone(), state, proposer, waiters, config.serverid.clone()));
 
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(NodeError::Serve)?;
+    serve(listener, app).await;
     let _ = raft.shutdown().await;
     Ok(())
+}
+
+/// The smallest read buffer hyper allows: a parked long-poll holds its connection's buffer
+/// for as long as it waits, and thousands of them wait at once. Larger bodies still stream
+/// through it.
+const READ_BUFFER: usize = 8192;
+
+/// Accepts connections until the node is told to stop; requests in flight then end with
+/// the process (clients retry elsewhere).
+async fn serve(listener: tokio::net::TcpListener, app: axum::Router) {
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, say: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => return,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .max_buf_size(READ_BUFFER)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .with_upgrades();
+            if let Err(e) = connection.await {
+                tracing::debug!("connection ended: {e}");
+            }
+        });
+    }
 }
 
 /// Every node of a fresh cluster proposes the same initial membership, so the cluster forms

@@ -49,7 +49,8 @@ impl Waiters {
         }
     }
 
-    fn wake_all(&self) {
+    /// Wakes every waiter, each to re-check the queue.
+    pub fn wake_all(&self) {
         let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         for notify in keys.values() {
             notify.notify_waiters();

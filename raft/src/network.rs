@@ -25,6 +25,9 @@ use std::sync::Arc;
 pub const SECRET_HEADER: &str = "x-colonies-cluster-secret";
 /// Snapshots of a large colony are big; the default 2 MiB body limit is far too small.
 const MAX_PEER_BODY: usize = 1 << 30;
+/// The least time a peer RPC is given: an append waits for the follower's flush, which on a
+/// busy disk takes longer than the heartbeat interval openraft offers as the timeout.
+pub const MIN_RPC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Makes a client for each peer; all share one connection pool.
 #[derive(Clone)]
@@ -75,7 +78,7 @@ impl PeerClient {
             .http
             .post(format!("{}/{route}", self.base))
             .header(SECRET_HEADER, &*self.secret)
-            .timeout(option.hard_ttl())
+            .timeout(option.hard_ttl().max(MIN_RPC_TIMEOUT))
             .body(encode(request))
             .send()
             .await

@@ -1,0 +1,165 @@
+//! Local clusters of this binary's own nodes on loopback: `colonies dev` for users, and the
+//! failover bench.
+
+use crate::user::{Ctx, Role};
+use anyhow::{Context, bail};
+use colonies_client::identity::PrivateKey;
+use colonies_client::messages::{AddColonyMsg, AddExecutorMsg, ApproveExecutorMsg};
+use colonies_statemachine::model::{Colony, Executor};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Node processes started from this binary; all of them are killed on drop.
+pub struct LocalCluster {
+    exe: PathBuf,
+    datadir: PathBuf,
+    pub ports: Vec<u16>,
+    serverid: String,
+    secret: String,
+    log_level: String,
+    nodes: Vec<Option<Child>>,
+}
+
+impl LocalCluster {
+    /// Starts `ports.len()` nodes with datadirs under `datadir`.
+    pub fn start(datadir: PathBuf, ports: Vec<u16>, serverid: String, log_level: &str) -> anyhow::Result<Self> {
+        let mut cluster = LocalCluster {
+            exe: std::env::current_exe()?,
+            datadir,
+            serverid,
+            secret: format!("dev-{}", PrivateKey::generate().to_hex()),
+            log_level: log_level.into(),
+            nodes: ports.iter().map(|_| None).collect(),
+            ports,
+        };
+        for i in 0..cluster.ports.len() {
+            cluster.restart(i)?;
+        }
+        Ok(cluster)
+    }
+
+    pub fn addresses(&self) -> Vec<String> {
+        self.ports.iter().map(|p| format!("127.0.0.1:{p}")).collect()
+    }
+
+    /// (Re)starts node `i` (0-based) on its port and datadir.
+    pub fn restart(&mut self, i: usize) -> anyhow::Result<()> {
+        let peers: Vec<String> =
+            self.ports.iter().enumerate().map(|(n, p)| format!("{}=127.0.0.1:{p}", n + 1)).collect();
+        let child = Command::new(&self.exe)
+            .args(["server", "start", "--host", "127.0.0.1", "--nodeid", &(i + 1).to_string()])
+            .args(["--port", &self.ports[i].to_string(), "--peers", &peers.join(",")])
+            .arg("--datadir")
+            .arg(self.datadir.join(format!("node{}", i + 1)))
+            .env("COLONIES_SERVER_ID", &self.serverid)
+            .env("COLONIES_CLUSTER_SECRET", &self.secret)
+            .env("RUST_LOG", &self.log_level)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting a node")?;
+        self.nodes[i] = Some(child);
+        Ok(())
+    }
+
+    /// SIGKILLs node `i`.
+    pub fn kill(&mut self, i: usize) -> anyhow::Result<()> {
+        if let Some(mut child) = self.nodes[i].take() {
+            child.kill()?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    /// The node id of the leader, once one is elected (60 s at most).
+    pub async fn wait_leader(&self) -> anyhow::Result<u64> {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+        let begun = Instant::now();
+        while begun.elapsed() < Duration::from_secs(60) {
+            for port in &self.ports {
+                if let Ok(answer) = http.get(format!("http://127.0.0.1:{port}/cluster")).send().await
+                    && let Ok(status) = answer.json::<serde_json::Value>().await
+                    && let Some(leader) = status["leader"].as_u64()
+                {
+                    return Ok(leader);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("no leader was elected within 60 s")
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        for i in 0..self.nodes.len() {
+            let _ = self.kill(i);
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct DevArgs {
+    /// Where the nodes keep their data; a temporary folder, removed at exit, by default.
+    #[arg(long)]
+    datadir: Option<PathBuf>,
+}
+
+/// `colonies dev`: three nodes on loopback (COLONIES_SERVER_PORT and the next two ports), the
+/// development colony and executor registered from the environment, until Ctrl-C.
+pub async fn run(ctx: &Ctx, args: DevArgs) -> anyhow::Result<()> {
+    let server = ctx.key(Role::ServerOwner)?;
+    let temporary = tempfile::tempdir()?;
+    let datadir = args.datadir.unwrap_or_else(|| temporary.path().to_path_buf());
+    let ports = (0..3).map(|i| ctx.port + i).collect();
+    let cluster = LocalCluster::start(datadir.clone(), ports, server.id(), "warn")?;
+    let leader = cluster.wait_leader().await?;
+    let ctx = Ctx { servers: cluster.addresses(), ..ctx.clone() };
+    register(&ctx).await?;
+    println!("colonies dev: three nodes, data in {}", datadir.display());
+    for (i, addr) in cluster.addresses().iter().enumerate() {
+        let role = if i as u64 + 1 == leader { "leader" } else { "follower" };
+        println!("  node {}  {addr}  {role}", i + 1);
+    }
+    println!("export COLONIES_SERVER_ADDRS={}", cluster.addresses().join(","));
+    println!("Ctrl-C stops the cluster.");
+    tokio::signal::ctrl_c().await?;
+    drop(cluster);
+    Ok(())
+}
+
+/// Registers the colony of COLONIES_COLONY_NAME/_PRVKEY and, when COLONIES_PRVKEY is set, an
+/// approved executor `dev-cli` with that key. Already registered is fine (a restart).
+async fn register(ctx: &Ctx) -> anyhow::Result<()> {
+    let (Ok(owner), false) = (ctx.key(Role::ColonyOwner), ctx.colonyname.is_empty()) else {
+        eprintln!("COLONIES_COLONY_NAME or COLONIES_COLONY_PRVKEY unset: no colony registered");
+        return Ok(());
+    };
+    let colony = Colony { colonyid: owner.id(), name: ctx.colonyname.clone() };
+    let added = ctx.call::<Colony>(Role::ServerOwner, AddColonyMsg { colony: Some(colony) }).await;
+    if let Err(e) = added
+        && !e.to_string().contains("already exists")
+    {
+        return Err(e.context("registering the colony"));
+    }
+    if let Ok(key) = ctx.key(Role::Caller) {
+        let executortype = std::env::var("COLONIES_EXECUTOR_TYPE").unwrap_or_else(|_| "cli".into());
+        let executor = Executor {
+            executorid: key.id(),
+            executortype,
+            executorname: "dev-cli".into(),
+            colonyname: ctx.colonyname.clone(),
+            ..Executor::default()
+        };
+        let added = ctx.call::<Executor>(Role::ColonyOwner, AddExecutorMsg { executor: Some(executor) }).await;
+        if let Err(e) = added
+            && !e.to_string().contains("already exists")
+        {
+            return Err(e.context("registering the executor dev-cli"));
+        }
+        let approve = ApproveExecutorMsg { colonyname: ctx.colonyname.clone(), executorname: "dev-cli".into() };
+        ctx.call::<serde_json::Value>(Role::ColonyOwner, approve).await.context("approving dev-cli")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,816 @@
+//! The user commands of the ColonyOS CLI (same command and flag names), talking to any node
+//! of a cluster and failing over across the listed ones.
+
+use anyhow::{Context, bail};
+use colonies_client::identity::PrivateKey;
+use colonies_client::messages::*;
+use colonies_client::rpc::Client;
+use colonies_statemachine::model::{
+    Attribute, AttributeType, Colony, Conditions, Executor, FunctionSpec, Log, Process, ProcessGraph, WorkflowSpec,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Where the cluster is and who is calling; every user command takes these.
+#[derive(clap::Args, Clone)]
+pub struct Ctx {
+    /// Nodes of the cluster, `host:port`, comma separated; calls fail over across them.
+    /// Without it, COLONIES_SERVER_HOST and COLONIES_SERVER_PORT name the one node.
+    #[arg(long, env = "COLONIES_SERVER_ADDRS", value_delimiter = ',', global = true)]
+    pub servers: Vec<String>,
+    #[arg(long, env = "COLONIES_SERVER_HOST", default_value = "localhost", global = true)]
+    pub host: String,
+    #[arg(long, env = "COLONIES_SERVER_PORT", default_value_t = 50080, global = true)]
+    pub port: u16,
+    /// The colony most commands work in.
+    #[arg(long, env = "COLONIES_COLONY_NAME", global = true, default_value = "")]
+    pub colonyname: String,
+    /// Key of the executor or user that signs ordinary calls.
+    #[arg(long, env = "COLONIES_PRVKEY", hide_env_values = true, global = true)]
+    pub prvkey: Option<String>,
+    /// Key of the colony owner (executor admin, removeall).
+    #[arg(long, env = "COLONIES_COLONY_PRVKEY", hide_env_values = true, global = true)]
+    pub colonyprvkey: Option<String>,
+    /// Key of the server owner (colonies, cluster info).
+    #[arg(long, env = "COLONIES_SERVER_PRVKEY", hide_env_values = true, global = true)]
+    pub serverprvkey: Option<String>,
+    /// Print the spec's JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Which key signs a call.
+#[derive(Clone, Copy)]
+pub enum Role {
+    Caller,
+    ColonyOwner,
+    ServerOwner,
+}
+
+impl Ctx {
+    pub fn addresses(&self) -> Vec<String> {
+        if self.servers.is_empty() { vec![format!("{}:{}", self.host, self.port)] } else { self.servers.clone() }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(self.addresses())
+    }
+
+    pub fn key(&self, role: Role) -> anyhow::Result<PrivateKey> {
+        let (hex, name) = match role {
+            Role::Caller => (&self.prvkey, "COLONIES_PRVKEY (--prvkey)"),
+            Role::ColonyOwner => (&self.colonyprvkey, "COLONIES_COLONY_PRVKEY (--colonyprvkey)"),
+            Role::ServerOwner => (&self.serverprvkey, "COLONIES_SERVER_PRVKEY (--serverprvkey)"),
+        };
+        let hex = hex.as_deref().with_context(|| format!("no key: set {name}"))?;
+        PrivateKey::from_hex(hex).with_context(|| format!("reading {name}"))
+    }
+
+    fn colony(&self) -> anyhow::Result<String> {
+        if self.colonyname.is_empty() {
+            bail!("no colony: set COLONIES_COLONY_NAME (--colonyname)");
+        }
+        Ok(self.colonyname.clone())
+    }
+
+    pub async fn call<T: DeserializeOwned>(&self, role: Role, message: impl Into<Message>) -> anyhow::Result<T> {
+        let key = self.key(role)?;
+        Ok(self.client().call(&key, message).await?)
+    }
+
+    async fn send(&self, role: Role, message: impl Into<Message>) -> anyhow::Result<()> {
+        let key = self.key(role)?;
+        self.client().send(&key, &message.into()).await?;
+        Ok(())
+    }
+}
+
+#[derive(clap::Subcommand)]
+pub enum ColonyCmd {
+    /// Add a colony (server owner).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        colonyid: String,
+    },
+    /// List colonies (server owner).
+    Ls,
+    /// Show a colony.
+    #[command(alias = "check")]
+    Get {
+        #[arg(long)]
+        name: String,
+    },
+    /// Remove a colony (server owner).
+    Remove {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum ExecutorCmd {
+    /// Register an executor in the colony (colony owner).
+    Add {
+        #[arg(long)]
+        executorid: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long = "type")]
+        executortype: String,
+        #[arg(long)]
+        approve: bool,
+    },
+    Approve {
+        #[arg(long)]
+        name: String,
+    },
+    Reject {
+        #[arg(long)]
+        name: String,
+    },
+    Remove {
+        #[arg(long)]
+        name: String,
+    },
+    Ls,
+    Get {
+        #[arg(long)]
+        name: String,
+    },
+    /// Run a built-in OS executor: runs `funcname args...` as a child process.
+    Start(crate::executor::ExecutorArgs),
+    /// The same, under the name other executors use.
+    #[command(subcommand)]
+    Os(OsCmd),
+}
+
+#[derive(clap::Subcommand)]
+pub enum OsCmd {
+    Start(crate::executor::ExecutorArgs),
+}
+
+/// Limits of a spec built on the command line.
+#[derive(clap::Args)]
+pub struct Limits {
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    maxwaittime: i64,
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    maxexectime: i64,
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    maxretries: i64,
+    #[arg(long, default_value_t = 0)]
+    priority: i64,
+    #[arg(long, default_value = "")]
+    label: String,
+}
+
+/// Waiting for a submitted process.
+#[derive(clap::Args)]
+pub struct Wait {
+    /// Wait until the process ends.
+    #[arg(long)]
+    wait: bool,
+    /// With --wait, print its output only.
+    #[arg(long)]
+    out: bool,
+}
+
+#[derive(clap::Subcommand)]
+pub enum FunctionCmd {
+    /// Submit a function spec from a JSON file.
+    Submit {
+        #[arg(long)]
+        spec: std::path::PathBuf,
+        #[command(flatten)]
+        wait: Wait,
+    },
+    /// Submit a function call built from flags.
+    Exec {
+        #[arg(long)]
+        func: String,
+        #[arg(long, value_delimiter = ',')]
+        args: Vec<String>,
+        /// `key:value`, comma separated.
+        #[arg(long, value_delimiter = ',')]
+        kwargs: Vec<String>,
+        /// `KEY=value`, comma separated.
+        #[arg(long, value_delimiter = ',')]
+        env: Vec<String>,
+        #[arg(long)]
+        targettype: String,
+        #[command(flatten)]
+        limits: Limits,
+        #[command(flatten)]
+        wait: Wait,
+    },
+}
+
+/// Listing filters shared by the ps commands.
+#[derive(clap::Args)]
+pub struct Listing {
+    #[arg(long, default_value_t = 20)]
+    count: i64,
+    #[arg(long, default_value = "")]
+    executortype: String,
+    #[arg(long, default_value = "")]
+    label: String,
+    #[arg(long, default_value = "")]
+    initiator: String,
+}
+
+#[derive(clap::Subcommand)]
+pub enum ProcessCmd {
+    /// Running processes.
+    Ps(Listing),
+    /// Waiting processes.
+    Psw(Listing),
+    /// Successful processes.
+    Pss(Listing),
+    /// Failed processes.
+    Psf(Listing),
+    Get {
+        #[arg(short = 'p', long)]
+        processid: String,
+        /// Print the output only.
+        #[arg(long)]
+        out: bool,
+    },
+    Remove {
+        #[arg(short = 'p', long)]
+        processid: String,
+    },
+    /// Remove every process of the colony (or those in one state); asks for YES.
+    Removeall {
+        #[arg(long)]
+        waiting: bool,
+        #[arg(long)]
+        successful: bool,
+        #[arg(long)]
+        failed: bool,
+    },
+    /// Close a process assigned to you as successful.
+    Close {
+        #[arg(short = 'p', long)]
+        processid: String,
+        #[arg(long, value_delimiter = ',')]
+        out: Vec<String>,
+    },
+    /// Close a process assigned to you as failed.
+    Fail {
+        #[arg(short = 'p', long)]
+        processid: String,
+        #[arg(long, value_delimiter = ',')]
+        errors: Vec<String>,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum WorkflowCmd {
+    /// Submit a workflow: a JSON array of function specs with nodename and dependencies.
+    Submit {
+        #[arg(long)]
+        spec: std::path::PathBuf,
+    },
+    Get {
+        #[arg(long)]
+        workflowid: String,
+    },
+    Ps(GraphListing),
+    Psw(GraphListing),
+    Pss(GraphListing),
+    Psf(GraphListing),
+}
+
+#[derive(clap::Args)]
+pub struct GraphListing {
+    #[arg(long, default_value_t = 20)]
+    count: i64,
+}
+
+#[derive(clap::Subcommand)]
+pub enum LogCmd {
+    Get {
+        #[arg(short = 'p', long)]
+        processid: String,
+        #[arg(long, default_value_t = 100)]
+        count: i64,
+    },
+    Add {
+        #[arg(short = 'p', long)]
+        processid: String,
+        #[arg(short = 'm', long)]
+        msg: String,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum AttributeCmd {
+    Add {
+        #[arg(short = 'p', long)]
+        processid: String,
+        #[arg(long)]
+        key: String,
+        #[arg(long)]
+        value: String,
+    },
+    Get {
+        #[arg(long)]
+        attributeid: String,
+    },
+}
+
+/// Prints rows as aligned columns under a header.
+fn table(header: &[&str], rows: Vec<Vec<String>>) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    for row in rows {
+        line(row);
+    }
+}
+
+fn say(text: String) -> anyhow::Result<()> {
+    println!("{text}");
+    Ok(())
+}
+
+fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn values(list: &[colonies_statemachine::json::Json]) -> String {
+    let shown: Vec<String> = list
+        .iter()
+        .map(|v| match &v.0 {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    shown.join(", ")
+}
+
+fn state_name(state: colonies_statemachine::model::ProcessState) -> &'static str {
+    use colonies_statemachine::model::ProcessState::*;
+    match state {
+        Waiting => "WAITING",
+        Running => "RUNNING",
+        Success => "SUCCESS",
+        Failed => "FAILED",
+        Cancelled => "CANCELLED",
+    }
+}
+
+fn show_processes(ctx: &Ctx, processes: &[Process]) -> anyhow::Result<()> {
+    if ctx.json {
+        return print_json(&processes);
+    }
+    let rows = processes
+        .iter()
+        .map(|p| {
+            vec![
+                p.processid.clone(),
+                p.spec.funcname.clone(),
+                values(&p.spec.args),
+                p.spec.conditions.executortype.clone(),
+                state_name(p.state).to_string(),
+                p.submissiontime.to_rfc3339(),
+            ]
+        })
+        .collect();
+    table(&["ID", "FUNCNAME", "ARGS", "EXECUTORTYPE", "STATE", "SUBMISSION TIME"], rows);
+    Ok(())
+}
+
+fn show_process(ctx: &Ctx, process: &Process, out_only: bool) -> anyhow::Result<()> {
+    if ctx.json {
+        return print_json(process);
+    }
+    if out_only {
+        println!("{}", values(&process.out));
+        return Ok(());
+    }
+    let rows = vec![
+        vec!["ID".into(), process.processid.clone()],
+        vec!["FuncName".into(), process.spec.funcname.clone()],
+        vec!["Args".into(), values(&process.spec.args)],
+        vec!["State".into(), state_name(process.state).into()],
+        vec!["ExecutorType".into(), process.spec.conditions.executortype.clone()],
+        vec!["AssignedExecutorID".into(), process.assignedexecutorid.clone()],
+        vec!["SubmissionTime".into(), process.submissiontime.to_rfc3339()],
+        vec!["StartTime".into(), process.starttime.to_rfc3339()],
+        vec!["EndTime".into(), process.endtime.to_rfc3339()],
+        vec!["Retries".into(), process.retries.to_string()],
+        vec!["Output".into(), values(&process.out)],
+        vec!["Errors".into(), process.errors.join(", ")],
+    ];
+    table(&["FIELD", "VALUE"], rows);
+    Ok(())
+}
+
+/// Reads a spec file, naming the file and the field when it is wrong.
+fn read_spec<T: DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let deserializer = &mut serde_json::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let field = e.path().to_string();
+        anyhow::anyhow!("{}: field `{field}`: {}", path.display(), e.inner())
+    })
+}
+
+/// The CLI's rules for a spec: limits of 0 mean none, the colony defaults to ours.
+fn complete(ctx: &Ctx, mut spec: FunctionSpec) -> anyhow::Result<FunctionSpec> {
+    if spec.maxwaittime == 0 {
+        spec.maxwaittime = -1;
+    }
+    if spec.maxexectime == 0 {
+        spec.maxexectime = -1;
+    }
+    if spec.conditions.colonyname.is_empty() {
+        spec.conditions.colonyname = ctx.colony()?;
+    }
+    Ok(spec)
+}
+
+async fn submit_and_wait(ctx: &Ctx, spec: FunctionSpec, wait: &Wait) -> anyhow::Result<()> {
+    let process: Process = ctx.call(Role::Caller, SubmitFunctionSpecMsg { spec: Some(spec) }).await?;
+    if !wait.wait {
+        return if ctx.json { print_json(&process) } else { say(process.processid) };
+    }
+    let done = wait_until_done(ctx, &process.processid, Duration::from_secs(24 * 3600)).await?;
+    show_process(ctx, &done, wait.out)
+}
+
+/// Polls a process until it is SUCCESS or FAILED.
+pub async fn wait_until_done(ctx: &Ctx, processid: &str, limit: Duration) -> anyhow::Result<Process> {
+    use colonies_statemachine::model::ProcessState::{Failed, Success};
+    let begun = Instant::now();
+    loop {
+        let process: Process = ctx.call(Role::Caller, GetProcessMsg { processid: processid.into() }).await?;
+        if matches!(process.state, Success | Failed) {
+            return Ok(process);
+        }
+        if begun.elapsed() > limit {
+            bail!("process {processid} did not end within {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn pairs(items: &[String], separator: char, flag: &str) -> anyhow::Result<Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|item| {
+            item.split_once(separator)
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .with_context(|| format!("--{flag} {item}: expected KEY{separator}VALUE"))
+        })
+        .collect()
+}
+
+pub async fn colony(ctx: &Ctx, command: ColonyCmd) -> anyhow::Result<()> {
+    match command {
+        ColonyCmd::Add { name, colonyid } => {
+            let colony: Colony =
+                ctx.call(Role::ServerOwner, AddColonyMsg { colony: Some(Colony { colonyid, name }) }).await?;
+            if ctx.json { print_json(&colony) } else { say(format!("Colony {} added", colony.name)) }
+        }
+        ColonyCmd::Ls => {
+            let colonies: Vec<Colony> = ctx.call(Role::ServerOwner, GetColoniesMsg {}).await?;
+            if ctx.json {
+                return print_json(&colonies);
+            }
+            table(&["NAME", "COLONYID"], colonies.into_iter().map(|c| vec![c.name, c.colonyid]).collect());
+            Ok(())
+        }
+        ColonyCmd::Get { name } => {
+            let colony: Colony = ctx.call(Role::Caller, GetColonyMsg { colonyname: name }).await?;
+            if ctx.json {
+                print_json(&colony)
+            } else {
+                {
+                    table(&["NAME", "COLONYID"], vec![vec![colony.name, colony.colonyid]]);
+                    Ok(())
+                }
+            }
+        }
+        ColonyCmd::Remove { name } => {
+            ctx.send(Role::ServerOwner, RemoveColonyMsg { colonyname: name.clone() }).await?;
+            say(format!("Colony {name} removed"))
+        }
+    }
+}
+
+pub async fn executor(ctx: &Ctx, command: ExecutorCmd) -> anyhow::Result<()> {
+    let colonyname = ctx.colony()?;
+    match command {
+        ExecutorCmd::Add { executorid, name, executortype, approve } => {
+            let executor = Executor {
+                executorid,
+                executortype,
+                executorname: name.clone(),
+                colonyname: colonyname.clone(),
+                ..Executor::default()
+            };
+            let added: Executor = ctx.call(Role::ColonyOwner, AddExecutorMsg { executor: Some(executor) }).await?;
+            if approve {
+                ctx.send(Role::ColonyOwner, ApproveExecutorMsg { colonyname, executorname: name.clone() }).await?;
+            }
+            if ctx.json { print_json(&added) } else { say(format!("Executor {name} added")) }
+        }
+        ExecutorCmd::Approve { name } => {
+            ctx.send(Role::ColonyOwner, ApproveExecutorMsg { colonyname, executorname: name.clone() }).await?;
+            say(format!("Executor {name} approved"))
+        }
+        ExecutorCmd::Reject { name } => {
+            ctx.send(Role::ColonyOwner, RejectExecutorMsg { colonyname, executorname: name.clone() }).await?;
+            say(format!("Executor {name} rejected"))
+        }
+        ExecutorCmd::Remove { name } => {
+            ctx.send(Role::ColonyOwner, RemoveExecutorMsg { colonyname, executorname: name.clone() }).await?;
+            say(format!("Executor {name} removed"))
+        }
+        ExecutorCmd::Ls => {
+            let executors: Vec<Executor> = ctx.call(Role::Caller, GetExecutorsMsg { colonyname }).await?;
+            if ctx.json {
+                return print_json(&executors);
+            }
+            let rows = executors
+                .into_iter()
+                .map(|e| {
+                    use colonies_statemachine::model::ExecutorState::*;
+                    let state = match e.state {
+                        Pending => "PENDING",
+                        Approved => "APPROVED",
+                        Rejected => "REJECTED",
+                        Unregistered => "UNREGISTERED",
+                    };
+                    vec![e.executorname, e.executortype, state.into(), e.lastheardfromtime.to_rfc3339()]
+                })
+                .collect();
+            table(&["NAME", "TYPE", "STATE", "LAST HEARD FROM"], rows);
+            Ok(())
+        }
+        ExecutorCmd::Get { name } => {
+            let executor: Executor = ctx.call(Role::Caller, GetExecutorMsg { colonyname, executorname: name }).await?;
+            print_json(&executor)
+        }
+        ExecutorCmd::Start(args) | ExecutorCmd::Os(OsCmd::Start(args)) => crate::executor::run(ctx, args).await,
+    }
+}
+
+pub async fn function(ctx: &Ctx, command: FunctionCmd) -> anyhow::Result<()> {
+    match command {
+        FunctionCmd::Submit { spec, wait } => {
+            let spec = complete(ctx, read_spec(&spec)?)?;
+            submit_and_wait(ctx, spec, &wait).await
+        }
+        FunctionCmd::Exec { func, args, kwargs, env, targettype, limits, wait } => {
+            let spec = FunctionSpec {
+                funcname: func,
+                // The reference CLI sends every argument as a string.
+                args: args.into_iter().map(|a| serde_json::Value::String(a).into()).collect(),
+                kwargs: pairs(&kwargs, ':', "kwargs")?
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::Value::String(v).into()))
+                    .collect(),
+                env: pairs(&env, '=', "env")?.into_iter().collect::<BTreeMap<_, _>>(),
+                maxwaittime: limits.maxwaittime,
+                maxexectime: limits.maxexectime,
+                maxretries: limits.maxretries,
+                priority: limits.priority,
+                label: limits.label,
+                conditions: Conditions { executortype: targettype, ..Conditions::default() },
+                ..FunctionSpec::default()
+            };
+            submit_and_wait(ctx, complete(ctx, spec)?, &wait).await
+        }
+    }
+}
+
+async fn list_processes(ctx: &Ctx, state: i64, listing: Listing) -> anyhow::Result<()> {
+    let message = GetProcessesMsg {
+        colonyname: ctx.colony()?,
+        count: listing.count,
+        state,
+        executortype: listing.executortype,
+        label: listing.label,
+        initiator: listing.initiator,
+    };
+    let processes: Vec<Process> = ctx.call(Role::Caller, message).await?;
+    show_processes(ctx, &processes)
+}
+
+pub async fn process(ctx: &Ctx, command: ProcessCmd) -> anyhow::Result<()> {
+    match command {
+        ProcessCmd::Psw(listing) => list_processes(ctx, 0, listing).await,
+        ProcessCmd::Ps(listing) => list_processes(ctx, 1, listing).await,
+        ProcessCmd::Pss(listing) => list_processes(ctx, 2, listing).await,
+        ProcessCmd::Psf(listing) => list_processes(ctx, 3, listing).await,
+        ProcessCmd::Get { processid, out } => {
+            let process: Process = ctx.call(Role::Caller, GetProcessMsg { processid }).await?;
+            show_process(ctx, &process, out)
+        }
+        ProcessCmd::Remove { processid } => {
+            ctx.send(Role::Caller, RemoveProcessMsg { processid: processid.clone(), all: false }).await?;
+            say(format!("Process {processid} removed"))
+        }
+        ProcessCmd::Removeall { waiting, successful, failed } => {
+            let state = match (waiting, successful, failed) {
+                (true, _, _) => 0,
+                (_, true, _) => 2,
+                (_, _, true) => 3,
+                _ => -1,
+            };
+            eprint!("Remove these processes of colony {}? Type YES: ", ctx.colony()?);
+            let mut answer = String::new();
+            std::io::stdin().read_line(&mut answer)?;
+            if answer.trim() != "YES" {
+                bail!("not removed");
+            }
+            ctx.send(Role::ColonyOwner, RemoveAllProcessesMsg { colonyname: ctx.colony()?, state }).await?;
+            say("Processes removed".into())
+        }
+        ProcessCmd::Close { processid, out } => {
+            let out = out.into_iter().map(|o| serde_json::Value::String(o).into()).collect();
+            ctx.send(Role::Caller, CloseSuccessfulMsg { processid: processid.clone(), out }).await?;
+            say(format!("Process {processid} closed as successful"))
+        }
+        ProcessCmd::Fail { processid, errors } => {
+            let errors = if errors.is_empty() { vec!["No errors specified".to_string()] } else { errors };
+            ctx.send(Role::Caller, CloseFailedMsg { processid: processid.clone(), errors }).await?;
+            say(format!("Process {processid} closed as failed"))
+        }
+    }
+}
+
+async fn list_graphs(ctx: &Ctx, state: i64, listing: GraphListing) -> anyhow::Result<()> {
+    let message = GetProcessGraphsMsg { colonyname: ctx.colony()?, count: listing.count, state };
+    let graphs: Vec<ProcessGraph> = ctx.call(Role::Caller, message).await?;
+    if ctx.json {
+        return print_json(&graphs);
+    }
+    let rows = graphs
+        .into_iter()
+        .map(|g| vec![g.processgraphid, state_name(g.state).into(), g.submissiontime.to_rfc3339()])
+        .collect();
+    table(&["WORKFLOWID", "STATE", "SUBMISSION TIME"], rows);
+    Ok(())
+}
+
+pub async fn workflow(ctx: &Ctx, command: WorkflowCmd) -> anyhow::Result<()> {
+    match command {
+        WorkflowCmd::Submit { spec } => {
+            let functionspecs: Vec<FunctionSpec> = read_spec(&spec)?;
+            let functionspecs = functionspecs.into_iter().map(|s| complete(ctx, s)).collect::<Result<_, _>>()?;
+            let workflow = WorkflowSpec { colonyname: ctx.colony()?, functionspecs };
+            let graph: ProcessGraph = ctx.call(Role::Caller, SubmitWorkflowSpecMsg { spec: Some(workflow) }).await?;
+            if ctx.json { print_json(&graph) } else { say(graph.processgraphid) }
+        }
+        WorkflowCmd::Get { workflowid } => {
+            let graph: ProcessGraph = ctx.call(Role::Caller, GetProcessGraphMsg { processgraphid: workflowid }).await?;
+            if ctx.json {
+                return print_json(&graph);
+            }
+            let mut processes = Vec::new();
+            for processid in &graph.processids {
+                processes.push(ctx.call(Role::Caller, GetProcessMsg { processid: processid.clone() }).await?);
+            }
+            println!("Workflow {} {}", graph.processgraphid, state_name(graph.state));
+            show_processes(ctx, &processes)
+        }
+        WorkflowCmd::Psw(listing) => list_graphs(ctx, 0, listing).await,
+        WorkflowCmd::Ps(listing) => list_graphs(ctx, 1, listing).await,
+        WorkflowCmd::Pss(listing) => list_graphs(ctx, 2, listing).await,
+        WorkflowCmd::Psf(listing) => list_graphs(ctx, 3, listing).await,
+    }
+}
+
+pub async fn log(ctx: &Ctx, command: LogCmd) -> anyhow::Result<()> {
+    match command {
+        LogCmd::Get { processid, count } => {
+            let message =
+                GetLogsMsg { colonyname: ctx.colony()?, processid, count, latest: true, ..GetLogsMsg::default() };
+            let logs: Vec<Log> = ctx.call(Role::Caller, message).await?;
+            if ctx.json {
+                return print_json(&logs);
+            }
+            for log in logs {
+                print!("{}", log.message);
+                if !log.message.ends_with('\n') {
+                    println!();
+                }
+            }
+            Ok(())
+        }
+        LogCmd::Add { processid, msg } => ctx.send(Role::Caller, AddLogMsg { processid, message: msg }).await,
+    }
+}
+
+pub async fn attribute(ctx: &Ctx, command: AttributeCmd) -> anyhow::Result<()> {
+    let attribute: Attribute = match command {
+        AttributeCmd::Add { processid, key, value } => {
+            let process: Process = ctx.call(Role::Caller, GetProcessMsg { processid: processid.clone() }).await?;
+            let attribute = Attribute {
+                targetid: processid,
+                targetcolonyname: process.spec.conditions.colonyname,
+                targetprocessgraphid: process.processgraphid,
+                attributetype: AttributeType::Out,
+                key,
+                value,
+                ..Attribute::default()
+            };
+            ctx.call(Role::Caller, AddAttributeMsg { attribute: Some(attribute) }).await?
+        }
+        AttributeCmd::Get { attributeid } => ctx.call(Role::Caller, GetAttributeMsg { attributeid }).await?,
+    };
+    if ctx.json {
+        return print_json(&attribute);
+    }
+    table(&["ID", "KEY", "VALUE"], vec![vec![attribute.attributeid, attribute.key, attribute.value]]);
+    Ok(())
+}
+
+/// `cluster info`: every node with its role, term and last applied index, read from the
+/// nodes themselves.
+pub async fn cluster_info(ctx: &Ctx) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+    let status = |addr: String| {
+        let http = http.clone();
+        async move {
+            let answer = http.get(format!("http://{addr}/cluster")).send().await.ok()?;
+            answer.json::<serde_json::Value>().await.ok()
+        }
+    };
+    let mut known = None;
+    for addr in ctx.addresses() {
+        if let Some(found) = status(addr).await {
+            known = Some(found);
+            break;
+        }
+    }
+    let known = known.context("no node answered")?;
+    let leader = known["leader"].as_u64();
+    let mut nodes = Vec::new();
+    for node in known["nodes"].as_array().cloned().unwrap_or_default() {
+        let addr = node["addr"].as_str().unwrap_or_default().to_string();
+        let own = status(addr.clone()).await;
+        nodes.push(serde_json::json!({
+            "id": node["id"],
+            "addr": addr,
+            "voter": node["voter"],
+            "leader": node["id"].as_u64() == leader,
+            "reachable": own.is_some(),
+            "state": own.as_ref().map(|s| s["state"].clone()),
+            "term": own.as_ref().map(|s| s["term"].clone()),
+            "last_applied": own.as_ref().map(|s| s["last_applied"].clone()),
+        }));
+    }
+    if ctx.json {
+        return print_json(&nodes);
+    }
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".into(),
+        other => other.to_string(),
+    };
+    let rows = nodes
+        .iter()
+        .map(|n| {
+            vec![
+                text(&n["id"]),
+                text(&n["addr"]),
+                if n["leader"] == true { "yes".into() } else { "no".into() },
+                if n["reachable"] == true { text(&n["state"]) } else { "unreachable".into() },
+                text(&n["term"]),
+                text(&n["last_applied"]),
+            ]
+        })
+        .collect();
+    table(&["NODE", "ADDRESS", "LEADER", "STATE", "TERM", "LAST APPLIED"], rows);
+    Ok(())
+}
+
+/// `server status`: the answering node's version and listeners (unsigned call).
+pub async fn server_status(ctx: &Ctx) -> anyhow::Result<()> {
+    let key = PrivateKey::generate();
+    let info: ServerInfo = ctx.client().call(&key, GetServerInfoMsg {}).await?;
+    if ctx.json {
+        return print_json(&info);
+    }
+    println!("Server version {} ({}): ok", info.buildversion, ctx.addresses().join(", "));
+    Ok(())
+}
