@@ -1,0 +1,200 @@
+//! The README's getting-started flow, run through the real binary against `colonies dev`:
+//! the commands a new user types, with the development identities of `devenv`.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const DEVENV: &[(&str, &str)] = &[
+    ("COLONIES_SERVER_ID", "039231c7644e04b6895471dd5335cf332681c54e27f81fac54f9067b3f2c0103"),
+    ("COLONIES_SERVER_PRVKEY", "fcc79953d8a751bf41db661592dc34d30004b1a651ffa0725b03ac227641499d"),
+    ("COLONIES_COLONY_NAME", "dev"),
+    ("COLONIES_COLONY_PRVKEY", "ba949fa134981372d6da62b6a56f336ab4d843b22c02a4257dcf7d0d73097514"),
+    ("COLONIES_PRVKEY", "ddf7f7791208083b6a9ed975a72684f6406a269cfa36f1b1c32045c0a71fff05"),
+    ("COLONIES_EXECUTOR_TYPE", "cli"),
+];
+
+/// Three consecutive free loopback ports, as `colonies dev` takes a base port.
+fn free_base_port() -> u16 {
+    for attempt in 0..200u16 {
+        let base = 20_000 + (std::process::id() as u16 % 20_000) + attempt * 7;
+        if (0..3).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no three consecutive free ports");
+}
+
+/// Pids of the node processes listening on `port`, found by their command line.
+fn nodes_on(port: u16) -> Vec<u32> {
+    let wanted = format!("--port\0{port}\0");
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let text = String::from_utf8_lossy(&cmdline);
+            (text.contains("server\0start\0") && text.contains(&wanted)).then_some(pid)
+        })
+        .collect()
+}
+
+/// `colonies dev` and an executor; stopped (and every node killed) on drop, also when a
+/// test fails.
+struct Dev {
+    base: u16,
+    children: Vec<Child>,
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+        }
+        for child in &mut self.children {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        for port in self.base..self.base + 3 {
+            for pid in nodes_on(port) {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+        }
+    }
+}
+
+impl Dev {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_colonies"));
+        command.args(args).envs(DEVENV.iter().copied()).env("COLONIES_SERVER_PORT", self.base.to_string());
+        let servers: Vec<String> = (0..3).map(|i| format!("127.0.0.1:{}", self.base + i)).collect();
+        command.env("COLONIES_SERVER_ADDRS", servers.join(",")).env_remove("RUST_BACKTRACE");
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let output = self.command(args).output().expect("running colonies");
+        assert!(output.status.success(), "colonies {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        output
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        serde_json::from_slice(&self.run(&args).stdout).expect("--json prints JSON")
+    }
+
+    /// Waits until `colonies args --json` lists a process with this id.
+    fn wait_listed(&self, args: &[&str], processid: &str, limit: Duration) -> Value {
+        let begun = Instant::now();
+        loop {
+            let listed = self.json(args);
+            if let Some(found) = listed.as_array().unwrap().iter().find(|p| p["processid"] == processid) {
+                return found.clone();
+            }
+            assert!(begun.elapsed() < limit, "{processid} not in `{args:?}` within {limit:?}: {listed}");
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+fn start_dev() -> Dev {
+    let mut dev = Dev { base: free_base_port(), children: Vec::new() };
+    let cluster = dev.command(&["dev"]).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    dev.children.push(cluster);
+    // `colonies dev` prints the addresses once the colony is registered.
+    let begun = Instant::now();
+    while dev.command(&["colony", "get", "--name", "dev"]).output().map(|o| !o.status.success()).unwrap_or(true) {
+        assert!(begun.elapsed() < Duration::from_secs(60), "colonies dev did not come up");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let executor = dev
+        .command(&["executor", "start", "--executorname", "os-executor", "--executortype", "cli", "--parallel", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    dev.children.push(executor);
+    dev
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name).display().to_string()
+}
+
+#[test]
+fn getting_started_against_colonies_dev() {
+    let dev = start_dev();
+
+    // sleep.json (args [1]) is taken by the executor and ends SUCCESS.
+    let submitted = dev.json(&["function", "submit", "--spec", &example("sleep.json")]);
+    let processid = submitted["processid"].as_str().unwrap().to_string();
+    assert_eq!(submitted["spec"]["funcname"], "sleep");
+    assert_eq!(submitted["spec"]["args"], serde_json::json!(["1"]));
+    let done = dev.wait_listed(&["process", "pss"], &processid, Duration::from_secs(60));
+    assert_eq!(done["state"], 2);
+    assert!(!done["assignedexecutorid"].as_str().unwrap().is_empty());
+    let fetched = dev.json(&["process", "get", "--processid", &processid]);
+    assert_eq!(fetched["processid"], processid.as_str());
+    assert_eq!(fetched["state"], 2);
+
+    // A 100 s sleep with maxexectime 5 and no retries ends in psf.
+    let long = dev.json(&["function", "submit", "--spec", &example("sleep-timeout.json")]);
+    let long_id = long["processid"].as_str().unwrap().to_string();
+    let failed = dev.wait_listed(&["process", "psf"], &long_id, Duration::from_secs(60));
+    assert_eq!(failed["state"], 3);
+
+    // function exec with --wait --out prints the output.
+    let out = dev.run(&["function", "exec", "--func", "echo", "--args", "hello", "--targettype", "cli", "--wait", "--out"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "hello");
+
+    // The workflow example runs to SUCCESS.
+    let graph = dev.json(&["workflow", "submit", "--spec", &example("workflow.json")]);
+    let graphid = graph["processgraphid"].as_str().unwrap().to_string();
+    let begun = Instant::now();
+    while dev.json(&["workflow", "get", "--workflowid", &graphid])["state"] != 2 {
+        assert!(begun.elapsed() < Duration::from_secs(60), "the workflow did not end");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
+    // cluster info names exactly one leader; kill it, and a survivor still answers.
+    let nodes = dev.json(&["cluster", "info"]);
+    let leaders: Vec<&Value> = nodes.as_array().unwrap().iter().filter(|n| n["leader"] == true).collect();
+    assert_eq!(leaders.len(), 1, "{nodes}");
+    let leader_port: u16 = leaders[0]["addr"].as_str().unwrap().rsplit(':').next().unwrap().parse().unwrap();
+    for pid in nodes_on(leader_port) {
+        Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+    }
+    let survivor = (dev.base..dev.base + 3).find(|p| *p != leader_port).unwrap();
+    let listed = dev
+        .command(&["process", "pss", "--json", "--servers", &format!("127.0.0.1:{survivor}")])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert!(listed.as_array().unwrap().iter().any(|p| p["processid"] == processid.as_str()));
+}
+
+#[test]
+fn a_bad_spec_file_names_the_file_and_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("bad.json");
+    std::fs::write(&spec, r#"{"funcname": "sleep", "maxexectime": "ten"}"#).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_colonies"))
+        .args(["function", "submit", "--spec", spec.to_str().unwrap(), "--colonyname", "dev"])
+        .env("COLONIES_PRVKEY", DEVENV[4].1)
+        .env("COLONIES_SERVER_PORT", "1")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("bad.json") && error.contains("maxexectime"), "{error}");
+}
