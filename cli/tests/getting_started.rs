@@ -152,7 +152,8 @@ fn getting_started_against_colonies_dev() {
     assert_eq!(failed["state"], 3);
 
     // function exec with --wait --out prints the output.
-    let out = dev.run(&["function", "exec", "--func", "echo", "--args", "hello", "--targettype", "cli", "--wait", "--out"]);
+    let out =
+        dev.run(&["function", "exec", "--func", "echo", "--args", "hello", "--targettype", "cli", "--wait", "--out"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "hello");
 
     // The workflow example runs to SUCCESS.
@@ -173,10 +174,8 @@ fn getting_started_against_colonies_dev() {
         Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
     }
     let survivor = (dev.base..dev.base + 3).find(|p| *p != leader_port).unwrap();
-    let listed = dev
-        .command(&["process", "pss", "--json", "--servers", &format!("127.0.0.1:{survivor}")])
-        .output()
-        .unwrap();
+    let listed =
+        dev.command(&["process", "pss", "--json", "--servers", &format!("127.0.0.1:{survivor}")]).output().unwrap();
     assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
     let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert!(listed.as_array().unwrap().iter().any(|p| p["processid"] == processid.as_str()));

@@ -1,0 +1,126 @@
+//! docker/docker-compose.yml cannot be run here (no Docker engine), so this test starts the
+//! node command lines and environments it holds natively, on loopback with remapped ports,
+//! and checks that they form a working cluster: the file cannot silently rot.
+
+use colonies_client::envelope::RpcRequest;
+use colonies_client::identity::PrivateKey;
+use colonies_client::messages::{AddColonyMsg, GetColoniesMsg, Message};
+use colonies_client::rpc::Client;
+use colonies_cluster_tests::{colonies_binary, free_port, http_get};
+use colonies_statemachine::model::Colony;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SERVER_PRVKEY: &str = "fcc79953d8a751bf41db661592dc34d30004b1a651ffa0725b03ac227641499d";
+
+struct Service {
+    name: String,
+    command: Vec<String>,
+    environment: BTreeMap<String, String>,
+}
+
+fn compose_services() -> Vec<Service> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docker/docker-compose.yml");
+    let text = std::fs::read_to_string(&path).expect("the compose file");
+    let mut document: serde_yaml::Value = serde_yaml::from_str(&text).expect("the compose file is YAML");
+    document.apply_merge().expect("merge keys resolve");
+    let services = document["services"].as_mapping().expect("a services map");
+    services
+        .iter()
+        .map(|(name, service)| {
+            let strings = |value: &serde_yaml::Value| {
+                value.as_str().map(String::from).or_else(|| value.as_i64().map(|n| n.to_string()))
+            };
+            Service {
+                name: name.as_str().expect("service name").to_string(),
+                command: service["command"].as_sequence().expect("a command list").iter().filter_map(strings).collect(),
+                environment: service["environment"]
+                    .as_mapping()
+                    .expect("an environment map")
+                    .iter()
+                    .map(|(k, v)| (strings(k).unwrap(), strings(v).unwrap_or_default()))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The compose nodes, killed on drop.
+struct Nodes(Vec<Child>);
+
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_compose_file_starts_a_working_three_node_cluster() {
+    let services = compose_services();
+    assert_eq!(services.len(), 3, "three nodes");
+    let ports: BTreeMap<String, u16> = services.iter().map(|s| (s.name.clone(), free_port())).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes = Nodes(Vec::new());
+    for service in &services {
+        assert_eq!(service.command[..2], ["server", "start"], "{} runs a node", service.name);
+        let mut environment = service.environment.clone();
+        let container_port = environment["COLONIES_SERVER_PORT"].clone();
+        // Service names become loopback addresses with this test's ports.
+        let mut peers = environment["COLONIES_PEERS"].clone();
+        for (name, port) in &ports {
+            peers = peers.replace(&format!("{name}:{container_port}"), &format!("127.0.0.1:{port}"));
+        }
+        assert!(!peers.contains(&format!(":{container_port}")), "every peer is a service: {peers}");
+        environment.insert("COLONIES_PEERS".into(), peers);
+        environment.insert("COLONIES_SERVER_PORT".into(), ports[&service.name].to_string());
+        environment.insert("COLONIES_DATADIR".into(), dir.path().join(&service.name).display().to_string());
+        environment.insert("COLONIES_SERVER_HTTP_HOST".into(), "127.0.0.1".into());
+        environment.insert("RUST_LOG".into(), "warn".into());
+        let child = Command::new(colonies_binary())
+            .args(&service.command)
+            .envs(&environment)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting a compose node");
+        nodes.0.push(child);
+    }
+    let addrs: Vec<String> = ports.values().map(|p| format!("127.0.0.1:{p}")).collect();
+
+    let begun = Instant::now();
+    let leader = loop {
+        let found = addrs.iter().find_map(|a| {
+            let (_, body) = http_get(a, "/cluster")?;
+            let status: serde_json::Value = serde_json::from_str(&body).ok()?;
+            status["leader"].as_u64()
+        });
+        if let Some(leader) = found {
+            break leader;
+        }
+        assert!(begun.elapsed() < Duration::from_secs(60), "no leader elected from the compose command lines");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
+    // The compose file sets COLONIES_FORWARD: a follower answers a write itself (proxied to
+    // the leader) rather than redirecting to a node name the client could not resolve.
+    let server = PrivateKey::from_hex(SERVER_PRVKEY).unwrap();
+    let follower = &addrs[(leader as usize) % addrs.len()];
+    let colony = Colony { colonyid: PrivateKey::generate().id(), name: "compose".into() };
+    let message: Message = AddColonyMsg { colony: Some(colony) }.into();
+    let request = RpcRequest::signed(message.payload_type(), &message.to_payload_json(), &server);
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let answer = http.post(format!("http://{follower}/api")).json(&request).send().await.unwrap();
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap_or_default());
+
+    // Every node reads it back.
+    for addr in &addrs {
+        let colonies: Vec<Colony> = Client::new(vec![addr.clone()]).call(&server, GetColoniesMsg {}).await.unwrap();
+        assert!(colonies.iter().any(|c| c.name == "compose"), "{addr}: {colonies:?}");
+    }
+}
