@@ -186,3 +186,39 @@ async fn two_thousand_processes_survive_two_leader_kills() {
         assert_eq!(process(&client, id).await.state, ProcessState::Success, "process {id}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assignment_follows_priority_then_submission_order_and_respects_conditions() {
+    let _serial = SERIAL.lock().await;
+    let (_cluster, client) = two_executor_cluster().await;
+    let (first, second) = (key(EXECUTOR_KEY), key(SECOND_EXECUTOR_KEY));
+    let with_priority = |priority, n: usize| FunctionSpec {
+        priority,
+        args: vec![serde_json::json!(n).into()],
+        ..spec("cli", -1, -1, -1)
+    };
+    // Submitted low, high, low, high: assigned high (in submission order), then low.
+    let mut submitted = Vec::new();
+    for (n, priority) in [0, 5, 0, 5].into_iter().enumerate() {
+        submitted.push(submit(&client, with_priority(priority, n)).await.processid);
+    }
+    // Only the executor named in the conditions may take this one, whatever its priority.
+    let named = FunctionSpec {
+        priority: 9,
+        conditions: Conditions { executornames: Some(vec!["second".into()]), ..spec("cli", -1, -1, -1).conditions },
+        ..spec("cli", -1, -1, -1)
+    };
+    let named = submit(&client, named).await.processid;
+    // And nobody of type cli may take a spec for another type.
+    let other_type = submit(&client, spec("gpu", -1, -1, -1)).await.processid;
+
+    let mut order = Vec::new();
+    for _ in 0..4 {
+        order.push(assign(&client, &first, 1).await.unwrap().processid);
+    }
+    assert_eq!(order, vec![submitted[1].clone(), submitted[3].clone(), submitted[0].clone(), submitted[2].clone()]);
+    assert_eq!(assign(&client, &first, 1).await.unwrap_err().status(), Some(404), "the named process is not first's");
+    assert_eq!(assign(&client, &second, 1).await.unwrap().processid, named);
+    assert_eq!(assign(&client, &second, 1).await.unwrap_err().status(), Some(404));
+    assert_eq!(process(&client, &other_type).await.state, ProcessState::Waiting);
+}
