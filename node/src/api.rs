@@ -42,6 +42,8 @@ pub struct Node {
     pub started: Time,
     /// The configured server owner, set in the state by the first leader.
     pub serverid: Option<String>,
+    /// Changes applied to this node's state, for `/pubsub` subscribers.
+    pub events: tokio::sync::broadcast::Sender<colonies_statemachine::Event>,
 }
 
 impl Node {
@@ -62,6 +64,7 @@ pub fn router(node: Arc<Node>) -> Router {
     Router::new()
         // GET /api is a 404 like any unknown route, not a 405 (§1.1).
         .route("/api", post(handle_api).fallback(not_found))
+        .route("/pubsub", get(crate::pubsub::upgrade))
         .route("/health", get(health))
         .route("/cluster", get(cluster_status))
         .route("/cluster/digest", get(state_digest))

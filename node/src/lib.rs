@@ -7,6 +7,7 @@ pub mod dispatch;
 mod leader;
 mod membership;
 mod proposer;
+mod pubsub;
 pub mod routing;
 mod server;
 mod waiters;

@@ -30,6 +30,7 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     let (log_store, state_machine) = open_stores(&config.datadir)?;
     let state = state_machine.state();
     let events = state_machine.subscribe();
+    let event_sender = state_machine.event_sender();
     let raft = Raft::new(
         config.nodeid,
         Arc::new(raft_config(config.snapshot_logs)),
@@ -54,6 +55,7 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
         port: config.port,
         started: leader::now(),
         serverid: config.serverid.clone(),
+        events: event_sender,
     });
     let app = api::router(node.clone())
         .merge(crate::membership::router(node, &config.cluster_secret))

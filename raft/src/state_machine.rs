@@ -88,6 +88,11 @@ impl StateMachineStore {
         self.events.subscribe()
     }
 
+    /// For subscribing later, after the store has moved into openraft.
+    pub fn event_sender(&self) -> broadcast::Sender<Event> {
+        self.events.clone()
+    }
+
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Applied> {
         self.applied.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

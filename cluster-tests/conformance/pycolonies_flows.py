@@ -1,0 +1,202 @@
+"""ColonyOS's Python SDK (pycolonies), unmodified, against a colonies-rs cluster.
+
+Usage: python pycolonies_flows.py HOST PORT   (point it at a follower: calls are redirected)
+Every check raises on failure; the last line printed is "ok: N flows".
+"""
+import secrets
+import sys
+import threading
+import time
+
+from crypto import Crypto
+from pycolonies import Colonies, func_spec
+from model import Workflow
+
+SERVER_PRVKEY = "fcc79953d8a751bf41db661592dc34d30004b1a651ffa0725b03ac227641499d"
+
+host, port = sys.argv[1], int(sys.argv[2])
+client = Colonies(host, port)
+crypto = Crypto()
+
+
+def new_key():
+    prvkey = crypto.prvkey()
+    return prvkey, crypto.id(prvkey)
+
+
+def expect_error(call, text):
+    try:
+        call()
+    except Exception as err:  # pycolonies wraps every server error in an exception
+        assert text in str(err), f"expected an error with {text!r}, got {err!r}"
+        return
+    raise AssertionError(f"expected an error with {text!r}, the call succeeded")
+
+
+flows = []
+
+
+def flow(fn):
+    flows.append(fn)
+    return fn
+
+
+# One colony with two approved executors for all flows.
+colony_prvkey, colony_id = new_key()
+colonyname = "py-" + secrets.token_hex(4)
+executor_prvkey, executor_id = new_key()
+other_prvkey, other_id = new_key()
+
+
+@flow
+def colonies_and_executors():
+    client.add_colony({"colonyid": colony_id, "name": colonyname}, SERVER_PRVKEY)
+    assert colonyname in [c["name"] for c in client.list_colonies(SERVER_PRVKEY)]
+    # Owners are not members (spec §12): the colony owner may not read its colony.
+    expect_error(lambda: client.get_colony(colonyname, colony_prvkey), "not a member")
+    for name, ident in (("py-executor", executor_id), ("py-other", other_id)):
+        executor = {"executorname": name, "executorid": ident, "colonyname": colonyname, "executortype": "py"}
+        client.add_executor(executor, colony_prvkey)
+        client.approve_executor(colonyname, name, colony_prvkey)
+    assert client.get_colony(colonyname, executor_prvkey)["colonyid"] == colony_id
+    names = sorted(e["executorname"] for e in client.list_executors(colonyname, executor_prvkey))
+    assert names == ["py-executor", "py-other"], names
+    assert client.get_executor(colonyname, "py-executor", executor_prvkey)["executorid"] == executor_id
+    rejected_prvkey, rejected_id = new_key()
+    client.add_executor(
+        {"executorname": "py-rejected", "executorid": rejected_id, "colonyname": colonyname, "executortype": "py"},
+        colony_prvkey,
+    )
+    client.reject_executor(colonyname, "py-rejected", colony_prvkey)
+    client.remove_executor(colonyname, "py-rejected", colony_prvkey)
+
+
+@flow
+def processes_from_submit_to_close():
+    spec = func_spec("compute", ["a", 1], colonyname, "py", priority=3, maxexectime=60, maxretries=2,
+                     kwargs={"k": "v"})
+    spec.env = {"MODE": "test"}
+    spec.label = "conformance"
+    submitted = client.submit_func_spec(spec, executor_prvkey)
+    assert submitted.state == Colonies.WAITING
+    waiting = client.list_processes(colonyname, 10, Colonies.WAITING, executor_prvkey)
+    assert submitted.processid in [p["processid"] for p in waiting]
+    assigned = client.assign(colonyname, 5, executor_prvkey)
+    assert assigned.processid == submitted.processid
+    assert assigned.spec.args == ["a", 1] and assigned.spec.kwargs == {"k": "v"}
+    assert assigned.spec.env["MODE"] == "test" and assigned.spec.label == "conformance"
+    running = client.list_processes(colonyname, 10, Colonies.RUNNING, executor_prvkey)
+    assert submitted.processid in [p["processid"] for p in running]
+    client.set_output(submitted.processid, ["partial"], executor_prvkey)
+    attribute = client.add_attribute(submitted.processid, "progress", "50%", executor_prvkey)
+    assert client.get_attribute(attribute["attributeid"], executor_prvkey)["value"] == "50%"
+    client.add_log(submitted.processid, "halfway\n", executor_prvkey)
+    logs = client.get_process_log(colonyname, submitted.processid, 10, 0, executor_prvkey)
+    assert [log["message"] for log in logs] == ["halfway\n"], logs
+    client.close(submitted.processid, ["done"], executor_prvkey)
+    closed = client.get_process(submitted.processid, executor_prvkey)
+    assert closed.state == Colonies.SUCCESSFUL and closed.output == ["done"], closed
+    successful = client.list_processes(colonyname, 10, Colonies.SUCCESSFUL, executor_prvkey)
+    assert submitted.processid in [p["processid"] for p in successful]
+
+    failing = client.submit_func_spec(func_spec("broken", [], colonyname, "py"), executor_prvkey)
+    assert client.assign(colonyname, 5, other_prvkey).processid == failing.processid
+    expect_error(lambda: client.close(failing.processid, [], executor_prvkey), "")  # not its executor
+    client.fail(failing.processid, ["it broke"], other_prvkey)
+    failed = client.get_process(failing.processid, executor_prvkey)
+    assert failed.state == Colonies.FAILED and failed.errors == ["it broke"]
+    assert failing.processid in [p["processid"] for p in client.list_processes(colonyname, 10, Colonies.FAILED, executor_prvkey)]
+
+    stats = client.stats(colonyname, executor_prvkey)
+    assert stats["successfulprocesses"] >= 1 and stats["failedprocesses"] >= 1, stats
+
+    client.remove_process(failing.processid, executor_prvkey)
+    expect_error(lambda: client.get_process(failing.processid, executor_prvkey), "")
+    leftover = client.submit_func_spec(func_spec("leftover", [], colonyname, "py"), executor_prvkey)
+    client.remove_all_processes(colonyname, colony_prvkey, state=Colonies.WAITING)
+    expect_error(lambda: client.get_process(leftover.processid, executor_prvkey), "")
+
+
+@flow
+def nothing_to_assign_times_out():
+    started = time.time()
+    expect_error(lambda: client.assign(colonyname, 1, executor_prvkey), "No process")
+    assert time.time() - started >= 0.9
+
+
+@flow
+def a_workflow_walked_to_the_end():
+    first = func_spec("first", [], colonyname, "py")
+    second = func_spec("second", [], colonyname, "py")
+    second.conditions.dependencies = ["first"]
+    graph = client.submit_workflow(Workflow(colonyname=colonyname, functionspecs=[first, second]), executor_prvkey)
+    assert len(graph.processids) == 2
+    parent = client.assign(colonyname, 5, executor_prvkey)
+    assert parent.spec.funcname == "first"
+    client.close(parent.processid, ["from-first"], executor_prvkey)
+    child = client.assign(colonyname, 5, executor_prvkey)
+    assert child.spec.funcname == "second" and child.input == ["from-first"], child
+    client.close(child.processid, ["end"], executor_prvkey)
+    assert client.get_processgraph(graph.processgraphid, executor_prvkey).state == Colonies.SUCCESSFUL
+    graphs = client.get_processgraphs(colonyname, 10, executor_prvkey, state=Colonies.SUCCESSFUL)
+    assert graph.processgraphid in [g["processgraphid"] for g in graphs]
+    client.remove_processgraph(graph.processgraphid, executor_prvkey)
+    expect_error(lambda: client.get_processgraph(graph.processgraphid, executor_prvkey), "")
+
+
+@flow
+def functions_are_registered_and_listed():
+    client.add_function(colonyname, "py-executor", "compute", executor_prvkey)
+    functions = client.get_functions_by_executor(colonyname, "py-executor", executor_prvkey)
+    assert [f["funcname"] for f in functions] == ["compute"], functions
+    assert "compute" in [f["funcname"] for f in client.get_functions_by_colony(colonyname, executor_prvkey)]
+
+
+@flow
+def wait_uses_the_pubsub_websocket():
+    submitted = client.submit_func_spec(func_spec("waited", [], colonyname, "py"), executor_prvkey)
+
+    def work():
+        process = client.assign(colonyname, 10, other_prvkey)
+        time.sleep(0.5)
+        client.close(process.processid, ["waited-out"], other_prvkey)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    finished = client.wait(submitted, 30, executor_prvkey)
+    worker.join()
+    assert finished.state == Colonies.SUCCESSFUL and finished.output == ["waited-out"], finished
+
+
+@flow
+def subscribe_processes_hears_new_work():
+    # pycolonies has no call for it; speak the protocol with its own websocket library.
+    import base64
+    import json
+    from websocket import create_connection
+
+    msg = {"colonyname": colonyname, "executortype": "py", "state": Colonies.WAITING, "timeout": 10,
+           "msgtype": "subscribeprocessesmsg"}
+    payload = base64.b64encode(json.dumps(msg).encode()).decode()
+    ws = create_connection(f"ws://{host}:{port}/pubsub", timeout=15)
+    ws.send(json.dumps({"payloadtype": msg["msgtype"], "payload": payload, "signature": crypto.sign(payload, executor_prvkey)}))
+    time.sleep(0.5)  # the subscription is registered once the first frame is read
+    submitted = client.submit_func_spec(func_spec("announced", [], colonyname, "py"), executor_prvkey)
+    reply = json.loads(ws.recv())
+    ws.close()
+    assert reply["payloadtype"] == "subscribeprocessmsg" and reply["error"] is False, reply
+    assert json.loads(base64.b64decode(reply["payload"]))["processid"] == submitted.processid
+    client.remove_process(submitted.processid, executor_prvkey)
+
+
+@flow
+def a_wrong_key_is_refused():
+    stranger_prvkey, _ = new_key()
+    expect_error(lambda: client.list_processes(colonyname, 10, Colonies.WAITING, stranger_prvkey), "")
+    expect_error(lambda: client.add_colony({"colonyid": colony_id, "name": "nope"}, stranger_prvkey), "")
+
+
+for fn in flows:
+    fn()
+    print("passed:", fn.__name__, flush=True)
+print(f"ok: {len(flows)} flows")

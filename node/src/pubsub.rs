@@ -1,0 +1,123 @@
+//! `/pubsub`: websocket subscriptions to process state changes (spec §7). Any node serves
+//! them from its own applied state, so a subscriber hears of a change once its node has
+//! applied it; nothing about a subscription is replicated.
+
+use crate::api::Node;
+use crate::dispatch::to_json;
+use axum::extract::State;
+use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use colonies_client::envelope::{RpcReply, RpcRequest, decode_payload};
+use colonies_client::identity::recover_id;
+use colonies_client::messages::{Message, SubscribeProcessMsg, SubscribeProcessesMsg};
+use colonies_statemachine::Event;
+use colonies_statemachine::model::Process;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+pub async fn upgrade(State(node): State<Arc<Node>>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(move |socket| serve(node, socket))
+}
+
+/// What a subscriber waits for.
+enum Interest {
+    /// One process entering `state`.
+    Process { processid: String },
+    /// Any process of the colony and executortype entering `state`.
+    Processes { colonyname: String, executortype: String },
+}
+
+async fn serve(node: Arc<Node>, mut socket: WebSocket) {
+    let Some(Ok(Frame::Text(text))) = socket.recv().await else { return };
+    let Ok(request) = serde_json::from_str::<RpcRequest>(text.as_str()) else { return };
+    // A bad signature closes the connection without a message (§7.1).
+    let Ok(caller) = recover_id(&request.payload, &request.signature) else { return };
+    let json = decode_payload(&request.payload).unwrap_or_default();
+    let message = match Message::decode(&request.payloadtype, &json) {
+        Ok(message) => message,
+        Err(e) => return refuse(&mut socket, i64::from(e.status()), &e.to_string()).await,
+    };
+    // Subscribed before looking at the state, so a change in between is not missed.
+    let events = node.events.subscribe();
+    let (interest, state, timeout, at_once) = match message {
+        Message::SubscribeProcess(SubscribeProcessMsg { processid, state, timeout, .. }) => {
+            let found = node.state.read().state.get_process(&caller, &processid);
+            let process = match found {
+                Ok(process) => process,
+                Err(_) => return refuse(&mut socket, 403, &format!("Invalid process with Id {processid}")).await,
+            };
+            let at_once = (process.state.code() == state).then_some(process);
+            (Interest::Process { processid }, state, timeout, at_once)
+        }
+        Message::SubscribeProcesses(SubscribeProcessesMsg { colonyname, executortype, state, timeout }) => {
+            if node.state.read().state.executor_type(&caller, &colonyname).is_none() {
+                return refuse(&mut socket, 403, "executor not found").await;
+            }
+            (Interest::Processes { colonyname, executortype }, state, timeout, None)
+        }
+        _ => {
+            let text = "Failed to subscribe to process, msg.msgType does not match rpcMsg.PayloadType";
+            return refuse(&mut socket, 403, text).await;
+        }
+    };
+    if let Some(process) = at_once
+        && !send(&mut socket, &process).await
+    {
+        return;
+    }
+    // When the timeout runs out the connection just ends, without a message (§7.1).
+    let limit = Duration::from_secs(timeout.max(1) as u64);
+    let _ = tokio::time::timeout(limit, forward(&node, &caller, &mut socket, events, &interest, state)).await;
+}
+
+/// Sends every matching change until the client goes away.
+async fn forward(
+    node: &Node,
+    caller: &str,
+    socket: &mut WebSocket,
+    mut events: broadcast::Receiver<Event>,
+    interest: &Interest,
+    state: i64,
+) {
+    loop {
+        let processid = match events.recv().await {
+            Ok(Event::Changed { processid, state: entered }) if entered.code() == state => processid,
+            Ok(_) => continue,
+            // Missed changes: the subscribed process may have moved meanwhile; look again.
+            Err(broadcast::error::RecvError::Lagged(_)) => match interest {
+                Interest::Process { processid } => processid.clone(),
+                Interest::Processes { .. } => continue,
+            },
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let found = node.state.read().state.get_process(caller, &processid).ok();
+        let Some(process) = found.filter(|p| p.state.code() == state && matches(interest, p)) else { continue };
+        if !send(socket, &process).await {
+            return;
+        }
+    }
+}
+
+fn matches(interest: &Interest, process: &Process) -> bool {
+    match interest {
+        Interest::Process { processid } => &process.processid == processid,
+        Interest::Processes { colonyname, executortype } => {
+            let conditions = &process.spec.conditions;
+            &conditions.colonyname == colonyname
+                && (executortype.is_empty() || &conditions.executortype == executortype)
+        }
+    }
+}
+
+/// Every event travels as a `subscribeprocessmsg` reply, for both kinds (§7.1).
+async fn send(socket: &mut WebSocket, process: &Process) -> bool {
+    let reply = RpcReply::ok("subscribeprocessmsg", &to_json(process));
+    let text = serde_json::to_string(&reply).unwrap_or_default();
+    socket.send(Frame::Text(text.into())).await.is_ok()
+}
+
+async fn refuse(socket: &mut WebSocket, status: i64, message: &str) {
+    let reply = RpcReply::failure(status, message);
+    let _ = socket.send(Frame::Text(serde_json::to_string(&reply).unwrap_or_default().into())).await;
+}
