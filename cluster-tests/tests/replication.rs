@@ -5,7 +5,7 @@ mod common;
 use colonies_client::messages::{GetColoniesMsg, GetColonyMsg, GetExecutorsMsg, SubmitFunctionSpecMsg};
 use colonies_client::rpc::Client;
 use colonies_cluster_tests::Cluster;
-use colonies_statemachine::model::{Colony, Conditions, Executor, ExecutorState, FunctionSpec, Process};
+use colonies_statemachine::model::{Colony, Executor, ExecutorState, Process};
 use common::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -100,18 +100,7 @@ async fn a_node_that_missed_ten_thousand_writes_rejoins_through_a_snapshot() {
             let client = client.clone();
             tokio::spawn(async move {
                 for n in 0..1250 {
-                    let spec = FunctionSpec {
-                        funcname: format!("f{w}-{n}"),
-                        maxwaittime: -1,
-                        maxexectime: -1,
-                        maxretries: -1,
-                        conditions: Conditions {
-                            colonyname: "dev".into(),
-                            executortype: "cli".into(),
-                            ..Default::default()
-                        },
-                        ..FunctionSpec::default()
-                    };
+                    let spec = dev_spec(&format!("f{w}-{n}"));
                     let _: Process =
                         client.call(&key(EXECUTOR_KEY), SubmitFunctionSpecMsg { spec: Some(spec) }).await.unwrap();
                 }

@@ -6,25 +6,14 @@ use colonies_client::messages::{
     AssignProcessMsg, CloseSuccessfulMsg, GetProcessGraphMsg, GetProcessMsg, SubmitWorkflowSpecMsg,
 };
 use colonies_client::rpc::Client;
-use colonies_statemachine::model::{Conditions, FunctionSpec, Process, ProcessGraph, ProcessState, WorkflowSpec};
+use colonies_statemachine::model::{FunctionSpec, Process, ProcessGraph, ProcessState, WorkflowSpec};
 use common::*;
 use std::time::{Duration, Instant};
 
 fn node(name: &str, dependencies: &[&str]) -> FunctionSpec {
-    FunctionSpec {
-        nodename: name.into(),
-        funcname: name.into(),
-        maxwaittime: -1,
-        maxexectime: -1,
-        maxretries: -1,
-        conditions: Conditions {
-            colonyname: "dev".into(),
-            executortype: "cli".into(),
-            dependencies: dependencies.iter().map(|d| d.to_string()).collect(),
-            ..Conditions::default()
-        },
-        ..FunctionSpec::default()
-    }
+    let mut spec = FunctionSpec { nodename: name.into(), ..dev_spec(name) };
+    spec.conditions.dependencies = dependencies.iter().map(|d| d.to_string()).collect();
+    spec
 }
 
 /// Assigns the next process (retrying through a failover) and closes it with its node name.

@@ -5,7 +5,7 @@ use colonies_client::identity::PrivateKey;
 use colonies_client::messages::{AddColonyMsg, AddExecutorMsg, ApproveExecutorMsg, GetColoniesMsg};
 use colonies_client::rpc::Client;
 use colonies_cluster_tests::Cluster;
-use colonies_statemachine::model::{Colony, Executor};
+use colonies_statemachine::model::{Colony, Conditions, Executor, FunctionSpec};
 use std::time::Duration;
 
 pub const SERVER_KEY: &str = "fcc79953d8a751bf41db661592dc34d30004b1a651ffa0725b03ac227641499d";
@@ -56,4 +56,16 @@ pub async fn add_executor(client: &Client, executor_key: &PrivateKey, name: &str
     let _: Executor = client.call(&key(COLONY_KEY), AddExecutorMsg { executor: Some(executor) }).await.unwrap();
     let approve = ApproveExecutorMsg { colonyname: "dev".into(), executorname: name.into() };
     client.send(&key(COLONY_KEY), &approve.into()).await.unwrap();
+}
+
+/// A spec for colony `dev` and executortype `cli`, without time limits or retry cap.
+pub fn dev_spec(funcname: &str) -> FunctionSpec {
+    FunctionSpec {
+        funcname: funcname.into(),
+        maxwaittime: -1,
+        maxexectime: -1,
+        maxretries: -1,
+        conditions: Conditions { colonyname: "dev".into(), executortype: "cli".into(), ..Conditions::default() },
+        ..FunctionSpec::default()
+    }
 }
