@@ -145,6 +145,40 @@ def a_workflow_walked_to_the_end():
 
 
 @flow
+def users_are_added_listed_and_removed():
+    _, user_id = new_key()
+    user = {"colonyname": colonyname, "userid": user_id, "name": "alice", "email": "alice@example.com", "phone": "1"}
+    assert client.add_user(user, colony_prvkey)["userid"] == user_id
+    assert [u["name"] for u in client.get_users(colonyname, executor_prvkey)] == ["alice"]
+    client.remove_user(colonyname, "alice", colony_prvkey)
+    assert not client.get_users(colonyname, executor_prvkey)
+
+
+@flow
+def an_executor_extends_its_running_workflow():
+    graph = client.submit_workflow(
+        Workflow(colonyname=colonyname, functionspecs=[func_spec("root", [], colonyname, "py")]), executor_prvkey
+    )
+    root = client.assign(colonyname, 5, executor_prvkey)
+    assert client.find_process("root", graph.processids, executor_prvkey).processid == root.processid
+    child = client.add_child(graph.processgraphid, root.processid, "", func_spec("extra", [], colonyname, "py"),
+                             "extra", False, executor_prvkey)
+    assert child["spec"]["nodename"] == "extra"
+    client.add_log(root.processid, "from the executor\n", executor_prvkey)
+    logs = client.get_executor_log(colonyname, "py-executor", 10, 0, executor_prvkey)
+    assert "from the executor\n" in [log["message"] for log in logs], logs
+    client.close(root.processid, ["root-out"], executor_prvkey)
+    added = client.assign(colonyname, 5, executor_prvkey)
+    assert added.spec.nodename == "extra" and added.input == ["root-out"], added
+    client.close(added.processid, [], executor_prvkey)
+    assert client.get_processgraph(graph.processgraphid, executor_prvkey).state == Colonies.SUCCESSFUL
+    # get_processes_for_workflow sends state -1, which the spec (§6.4) and the reference
+    # server refuse; so do we.
+    expect_error(lambda: client.get_processes_for_workflow(graph.processgraphid, colonyname, executor_prvkey),
+                 "invalid msg.State")
+
+
+@flow
 def functions_are_registered_and_listed():
     client.add_function(colonyname, "py-executor", "compute", executor_prvkey)
     functions = client.get_functions_by_executor(colonyname, "py-executor", executor_prvkey)
