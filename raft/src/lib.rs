@@ -11,6 +11,7 @@
 
 mod codec;
 pub mod config;
+mod flusher;
 pub mod log_store;
 pub mod network;
 pub mod state_machine;
@@ -52,6 +53,8 @@ pub enum OpenError {
     Sled(#[from] sled::Error),
     #[error("the stored snapshot cannot be read: {0}")]
     Snapshot(String),
+    #[error("cannot start the disk flushing thread: {0}")]
+    Thread(String),
 }
 
 /// Opens (or creates) the stores of one node in `dir`.
@@ -61,7 +64,8 @@ pub fn open_stores(dir: &std::path::Path) -> Result<(LogStore, StateMachineStore
         // sled's default cache is 1 GiB; the hot data (the colony state) lives in memory anyway.
         .cache_capacity(64 * 1024 * 1024)
         .open()?;
-    let log_store = LogStore::open(&db)?;
-    let state_machine = StateMachineStore::open(&db)?;
+    let flusher = flusher::Flusher::start(db.clone()).map_err(|e| OpenError::Thread(e.to_string()))?;
+    let log_store = LogStore::open(&db, flusher.clone())?;
+    let state_machine = StateMachineStore::open(&db, flusher)?;
     Ok((log_store, state_machine))
 }

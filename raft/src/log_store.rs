@@ -1,11 +1,11 @@
 //! The Raft log, vote and commit index in sled.
 //!
 //! Durability as openraft requires it: the vote is flushed before `save_vote` returns, and
-//! appended entries are flushed before the append is reported complete. sled's
-//! `flush_async` deadlocks under concurrency (sled#1308), so flushes run `flush()` on a
-//! blocking thread.
+//! appended entries are flushed before the append is reported complete (by the flusher
+//! thread, after `append` has returned).
 
 use crate::codec::{decode, encode};
+use crate::flusher::Flusher;
 use crate::{StorageError, TypeConfig};
 use openraft::storage::{LogFlushed, RaftLogStorage};
 use openraft::{
@@ -20,7 +20,7 @@ const LAST_PURGED: &[u8] = b"last_purged";
 
 #[derive(Clone)]
 pub struct LogStore {
-    db: sled::Db,
+    flusher: Flusher,
     /// Entries keyed by their index, big-endian so key order is index order.
     logs: sled::Tree,
     meta: sled::Tree,
@@ -43,15 +43,12 @@ fn key(index: u64) -> [u8; 8] {
 }
 
 impl LogStore {
-    pub(crate) fn open(db: &sled::Db) -> Result<LogStore, sled::Error> {
-        Ok(LogStore { db: db.clone(), logs: db.open_tree("logs")?, meta: db.open_tree("meta")? })
+    pub(crate) fn open(db: &sled::Db, flusher: Flusher) -> Result<LogStore, sled::Error> {
+        Ok(LogStore { flusher, logs: db.open_tree("logs")?, meta: db.open_tree("meta")? })
     }
 
-    async fn flush(&self) -> Result<(), sled::Error> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush().map(|_| ()))
-            .await
-            .map_err(|e| sled::Error::ReportableBug(format!("flush task failed: {e}")))?
+    async fn flush(&self) -> std::io::Result<()> {
+        self.flusher.flush().await
     }
 
     fn read_meta<T: serde::de::DeserializeOwned>(
@@ -115,9 +112,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote<u64>) -> Result<(), StorageError> {
-        let write_error = |e| io_error(ErrorSubject::Vote, ErrorVerb::Write, e);
-        self.meta.insert(VOTE, encode(vote)).map_err(write_error)?;
-        self.flush().await.map_err(write_error)
+        self.meta.insert(VOTE, encode(vote)).map_err(|e| io_error(ErrorSubject::Vote, ErrorVerb::Write, e))?;
+        self.flush().await.map_err(|e| io_error(ErrorSubject::Vote, ErrorVerb::Write, e))
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote<u64>>, StorageError> {
@@ -144,9 +140,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             batch.insert(&key(entry.get_log_id().index), encode(&entry));
         }
         self.logs.apply_batch(batch).map_err(write_logs_error)?;
-        // One flush covers every entry of the batch: this is where batching pays off.
-        let flushed = self.flush().await.map_err(std::io::Error::other);
-        callback.log_io_completed(flushed);
+        // The entries are readable now; durability is reported to openraft by the flusher.
+        self.flusher.after_flush(callback);
         Ok(())
     }
 

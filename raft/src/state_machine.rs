@@ -6,6 +6,7 @@
 //! log it covers may be purged safely.
 
 use crate::codec::{decode, encode};
+use crate::flusher::Flusher;
 use crate::{OpenError, Request, Response, StorageError, TypeConfig};
 use colonies_statemachine::{Event, State};
 use openraft::storage::RaftStateMachine;
@@ -47,7 +48,7 @@ impl StateHandle {
 pub struct StateMachineStore {
     applied: Arc<RwLock<Applied>>,
     snapshots: sled::Tree,
-    db: sled::Db,
+    flusher: Flusher,
     events: broadcast::Sender<Event>,
     snapshot_count: Arc<AtomicU64>,
 }
@@ -62,16 +63,11 @@ fn snapshot_error(verb: ErrorVerb, error: impl std::error::Error + 'static) -> S
 
 impl StateMachineStore {
     /// Opens the store and restores the state from the stored snapshot, if any.
-    pub(crate) fn open(db: &sled::Db) -> Result<StateMachineStore, OpenError> {
+    pub(crate) fn open(db: &sled::Db, flusher: Flusher) -> Result<StateMachineStore, OpenError> {
         let snapshots = db.open_tree("snapshot")?;
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
-        let store = StateMachineStore {
-            applied: Arc::default(),
-            snapshots,
-            db: db.clone(),
-            events,
-            snapshot_count: Arc::default(),
-        };
+        let store =
+            StateMachineStore { applied: Arc::default(), snapshots, flusher, events, snapshot_count: Arc::default() };
         if let Some((meta, data)) = store.stored_snapshot().map_err(|e| OpenError::Snapshot(e.to_string()))? {
             let state = State::from_snapshot(&data).map_err(|e| OpenError::Snapshot(e.to_string()))?;
             store.replace(state, &meta);
@@ -125,12 +121,7 @@ impl StateMachineStore {
         batch.insert(SNAPSHOT_META, encode(meta));
         batch.insert(SNAPSHOT_DATA, data);
         self.snapshots.apply_batch(batch).map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(|e| snapshot_error(ErrorVerb::Write, std::io::Error::other(e)))?
-            .map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
-        Ok(())
+        self.flusher.flush().await.map_err(|e| snapshot_error(ErrorVerb::Write, e))
     }
 }
 

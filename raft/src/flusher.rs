@@ -1,0 +1,96 @@
+//! Group commit: one thread makes sled durable for every waiter that queued up while the
+//! previous flush ran.
+//!
+//! openraft lets `append` return once entries are readable and report durability later
+//! through a callback. Handing the flush to this thread keeps Raft's core task free to
+//! replicate the entries while they are written here, instead of waiting for the disk
+//! before it sends them to followers; appends that arrive during a flush share the next.
+//! sled's `flush_async` deadlocks under concurrency (sled#1308), so a plain blocking
+//! `flush()` runs on a thread of our own.
+
+use crate::TypeConfig;
+use openraft::storage::LogFlushed;
+use std::sync::{Arc, mpsc};
+use tokio::sync::oneshot;
+
+enum Waiter {
+    /// Appended log entries, reported to openraft once durable.
+    Append(LogFlushed<TypeConfig>),
+    /// An async caller (vote, truncate, purge, snapshot) awaiting durability.
+    Await(oneshot::Sender<std::io::Result<()>>),
+}
+
+impl Waiter {
+    fn complete(self, result: &Result<(), String>) {
+        let result = result.clone().map_err(std::io::Error::other);
+        match self {
+            Waiter::Append(callback) => callback.log_io_completed(result),
+            Waiter::Await(done) => {
+                // The caller may have given up (its task was dropped): nothing to tell.
+                let _ = done.send(result);
+            }
+        }
+    }
+}
+
+/// Handle to the flushing thread.
+#[derive(Clone)]
+pub struct Flusher {
+    queue: mpsc::Sender<Waiter>,
+    _thread: Arc<Thread>,
+}
+
+/// Joins the thread when the last handle goes, so the thread's handle on the database (and
+/// sled's lock on its folder) is gone once the stores are dropped and it can be reopened.
+struct Thread {
+    stop: Option<mpsc::Sender<Waiter>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Thread {
+    fn drop(&mut self) {
+        // Every `Flusher` (and its sender) is gone; this last sender ends the thread's loop.
+        drop(self.stop.take());
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Flusher {
+    pub fn start(db: sled::Db) -> std::io::Result<Flusher> {
+        let (queue, waiting) = mpsc::channel();
+        let handle = std::thread::Builder::new().name("sled-flusher".into()).spawn(move || run(db, waiting))?;
+        let thread = Thread { stop: Some(queue.clone()), handle: Some(handle) };
+        Ok(Flusher { queue, _thread: Arc::new(thread) })
+    }
+
+    /// Reports `callback` to openraft once everything written so far is on disk.
+    pub fn after_flush(&self, callback: LogFlushed<TypeConfig>) {
+        if let Err(mpsc::SendError(waiter)) = self.queue.send(Waiter::Append(callback)) {
+            waiter.complete(&Err("the flusher thread has stopped".into()));
+        }
+    }
+
+    /// Returns once everything written so far is on disk.
+    pub async fn flush(&self) -> std::io::Result<()> {
+        let (done, flushed) = oneshot::channel();
+        self.queue.send(Waiter::Await(done)).map_err(|_| std::io::Error::other("the flusher thread has stopped"))?;
+        flushed.await.map_err(|_| std::io::Error::other("the flusher thread has stopped"))?
+    }
+}
+
+fn run(db: sled::Db, waiting: mpsc::Receiver<Waiter>) {
+    while let Ok(first) = waiting.recv() {
+        let mut group = vec![first];
+        group.extend(waiting.try_iter());
+        // Every waiter queued after its write, so this one flush covers all of them.
+        let result = db.flush().map(|_| ()).map_err(|e| e.to_string());
+        if let Err(error) = &result {
+            tracing::error!(%error, "flushing the Raft log to disk failed");
+        }
+        for waiter in group {
+            waiter.complete(&result);
+        }
+    }
+}
