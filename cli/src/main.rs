@@ -81,6 +81,12 @@ enum Command {
         #[command(subcommand)]
         command: user::AttributeCmd,
     },
+    User {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: user::UserCmd,
+    },
 }
 
 #[derive(Subcommand)]
@@ -164,6 +170,8 @@ enum Server {
     Start(colonies_node::ServerConfig),
     /// Version of the node answering.
     Status(user::Ctx),
+    /// Process, workflow and executor counts over every colony (server owner).
+    Stats(user::Ctx),
 }
 
 #[derive(Subcommand)]
@@ -244,6 +252,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Cluster(Cluster::Info(ctx)) => block_on(user::cluster_info(&ctx))?,
         Command::Server(Server::Status(ctx)) => block_on(user::server_status(&ctx))?,
+        Command::Server(Server::Stats(ctx)) => block_on(user::server_stats(&ctx))?,
         Command::Dev { ctx, args } => block_on(dev::run(&ctx, args))?,
         Command::Colony { ctx, command } => block_on(user::colony(&ctx, command))?,
         Command::Executor { ctx, command } => block_on(user::executor(&ctx, command))?,
@@ -252,6 +261,7 @@ fn main() -> anyhow::Result<()> {
         Command::Workflow { ctx, command } => block_on(user::workflow(&ctx, command))?,
         Command::Log { ctx, command } => block_on(user::log(&ctx, command))?,
         Command::Attribute { ctx, command } => block_on(user::attribute(&ctx, command))?,
+        Command::User { ctx, command } => block_on(user::user(&ctx, command))?,
         Command::Server(Server::Start(config)) => {
             tracing_subscriber::fmt()
                 .with_env_filter(

@@ -6,7 +6,8 @@ use colonies_client::identity::PrivateKey;
 use colonies_client::messages::*;
 use colonies_client::rpc::Client;
 use colonies_statemachine::model::{
-    Attribute, AttributeType, Colony, Conditions, Executor, FunctionSpec, Log, Process, ProcessGraph, WorkflowSpec,
+    Attribute, AttributeType, Colony, Conditions, Executor, Function, FunctionSpec, Log, Process, ProcessGraph,
+    Statistics, User, WorkflowSpec,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -110,6 +111,8 @@ pub enum ColonyCmd {
         #[arg(long)]
         name: String,
     },
+    /// Process and workflow counts of the colony.
+    Stats,
 }
 
 #[derive(clap::Subcommand)]
@@ -124,6 +127,21 @@ pub enum ExecutorCmd {
         executortype: String,
         #[arg(long)]
         approve: bool,
+    },
+    /// Generate a key for a new executor, register it (colony owner) and print the key.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "type")]
+        executortype: String,
+        #[arg(long)]
+        approve: bool,
+        /// Write the private key to this file instead of printing it.
+        #[arg(long)]
+        keypath: Option<std::path::PathBuf>,
+        /// Write the executor id to this file as well.
+        #[arg(long)]
+        idpath: Option<std::path::PathBuf>,
     },
     Approve {
         #[arg(long)]
@@ -208,6 +226,20 @@ pub enum FunctionCmd {
         #[command(flatten)]
         wait: Wait,
     },
+    /// Tell the colony that an executor (yours) offers a function.
+    Register {
+        /// The executor's name.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        func: String,
+    },
+    /// Functions registered in the colony.
+    Ls,
+    Remove {
+        #[arg(long)]
+        functionid: String,
+    },
 }
 
 /// Listing filters shared by the ps commands.
@@ -233,6 +265,8 @@ pub enum ProcessCmd {
     Pss(Listing),
     /// Failed processes.
     Psf(Listing),
+    /// Cancelled processes.
+    Psc(Listing),
     Get {
         #[arg(short = 'p', long)]
         processid: String,
@@ -245,14 +279,24 @@ pub enum ProcessCmd {
         processid: String,
     },
     /// Remove every process of the colony (or those in one state); asks for YES.
-    Removeall {
-        #[arg(long)]
-        waiting: bool,
-        #[arg(long)]
-        successful: bool,
-        #[arg(long)]
-        failed: bool,
+    Removeall(StateChoice),
+    /// Wait for a process to be assigned to you (an approved executor) and print it.
+    Assign {
+        /// Seconds to wait.
+        #[arg(long, default_value_t = 100)]
+        timeout: i64,
     },
+    /// Cancel a waiting or running process.
+    Cancel {
+        #[arg(short = 'p', long)]
+        processid: String,
+    },
+    /// Stop handing out processes of the colony (colony owner).
+    Pause,
+    /// Hand out processes of the colony again (colony owner).
+    Resume,
+    /// Whether assignments of the colony are paused.
+    Status,
     /// Close a process assigned to you as successful.
     Close {
         #[arg(short = 'p', long)]
@@ -284,6 +328,53 @@ pub enum WorkflowCmd {
     Psw(GraphListing),
     Pss(GraphListing),
     Psf(GraphListing),
+    Psc(GraphListing),
+    Cancel {
+        #[arg(long)]
+        workflowid: String,
+    },
+    Remove {
+        #[arg(long)]
+        workflowid: String,
+    },
+    /// Remove every workflow of the colony (or those in one state); asks for YES.
+    Removeall(StateChoice),
+}
+
+/// The state a removeall is limited to; none means every state.
+#[derive(clap::Args)]
+pub struct StateChoice {
+    #[arg(long)]
+    waiting: bool,
+    #[arg(long)]
+    successful: bool,
+    #[arg(long)]
+    failed: bool,
+    #[arg(long)]
+    cancelled: bool,
+}
+
+impl StateChoice {
+    fn state(&self) -> i64 {
+        match (self.waiting, self.successful, self.failed, self.cancelled) {
+            (true, ..) => 0,
+            (_, true, ..) => 2,
+            (_, _, true, _) => 3,
+            (.., true) => 4,
+            _ => -1,
+        }
+    }
+}
+
+/// Asks on stdin before a bulk removal.
+fn confirm(what: &str) -> anyhow::Result<()> {
+    eprint!("Remove {what}? Type YES: ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if answer.trim() != "YES" {
+        bail!("not removed");
+    }
+    Ok(())
 }
 
 #[derive(clap::Args)]
@@ -305,6 +396,40 @@ pub enum LogCmd {
         processid: String,
         #[arg(short = 'm', long)]
         msg: String,
+    },
+    /// Log lines of the colony that contain a text.
+    Search {
+        #[arg(short = 't', long)]
+        text: String,
+        #[arg(short = 'd', long, default_value_t = 1)]
+        days: i64,
+        #[arg(long, default_value_t = 10)]
+        count: i64,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum UserCmd {
+    /// Add a user to the colony (colony owner).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        userid: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+    },
+    Ls,
+    Get {
+        #[arg(long)]
+        name: String,
+    },
+    /// Remove a user (colony owner).
+    Remove {
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -349,6 +474,25 @@ fn say(text: String) -> anyhow::Result<()> {
 
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// A JSON object as FIELD/VALUE rows, for records without a table of their own.
+fn show_fields<T: Serialize>(ctx: &Ctx, record: &T) -> anyhow::Result<()> {
+    if ctx.json {
+        return print_json(record);
+    }
+    let rows = match serde_json::to_value(record)? {
+        serde_json::Value::Object(fields) => fields
+            .into_iter()
+            .map(|(name, value)| match value {
+                serde_json::Value::String(text) => vec![name, text],
+                other => vec![name, other.to_string()],
+            })
+            .collect(),
+        other => vec![vec!["value".into(), other.to_string()]],
+    };
+    table(&["FIELD", "VALUE"], rows);
     Ok(())
 }
 
@@ -511,25 +655,77 @@ pub async fn colony(ctx: &Ctx, command: ColonyCmd) -> anyhow::Result<()> {
             ctx.send(Role::ServerOwner, RemoveColonyMsg { colonyname: name.clone() }).await?;
             say(format!("Colony {name} removed"))
         }
+        ColonyCmd::Stats => {
+            let stats: Statistics = ctx.call(Role::Caller, GetColonyStatsMsg { colonyname: ctx.colony()? }).await?;
+            show_fields(ctx, &stats)
+        }
     }
+}
+
+/// `server stats`: counts over every colony (server owner).
+pub async fn server_stats(ctx: &Ctx) -> anyhow::Result<()> {
+    let stats: Statistics = ctx.call(Role::ServerOwner, GetStatisticsMsg {}).await?;
+    show_fields(ctx, &stats)
+}
+
+/// Registers an executor with the colony owner's key, approving it when asked.
+async fn register_executor(
+    ctx: &Ctx,
+    executorid: String,
+    name: &str,
+    executortype: String,
+    approve: bool,
+) -> anyhow::Result<Executor> {
+    let colonyname = ctx.colony()?;
+    let executor = Executor {
+        executorid,
+        executortype,
+        executorname: name.to_string(),
+        colonyname: colonyname.clone(),
+        ..Executor::default()
+    };
+    let added: Executor = ctx.call(Role::ColonyOwner, AddExecutorMsg { executor: Some(executor) }).await?;
+    if approve {
+        ctx.send(Role::ColonyOwner, ApproveExecutorMsg { colonyname, executorname: name.to_string() }).await?;
+    }
+    Ok(added)
+}
+
+/// Writes a secret so only its owner can read it.
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))
 }
 
 pub async fn executor(ctx: &Ctx, command: ExecutorCmd) -> anyhow::Result<()> {
     let colonyname = ctx.colony()?;
     match command {
         ExecutorCmd::Add { executorid, name, executortype, approve } => {
-            let executor = Executor {
-                executorid,
-                executortype,
-                executorname: name.clone(),
-                colonyname: colonyname.clone(),
-                ..Executor::default()
-            };
-            let added: Executor = ctx.call(Role::ColonyOwner, AddExecutorMsg { executor: Some(executor) }).await?;
-            if approve {
-                ctx.send(Role::ColonyOwner, ApproveExecutorMsg { colonyname, executorname: name.clone() }).await?;
-            }
+            let added = register_executor(ctx, executorid, &name, executortype, approve).await?;
             if ctx.json { print_json(&added) } else { say(format!("Executor {name} added")) }
+        }
+        ExecutorCmd::Create { name, executortype, approve, keypath, idpath } => {
+            let key = PrivateKey::generate();
+            let added = register_executor(ctx, key.id(), &name, executortype, approve).await?;
+            if let Some(path) = &idpath {
+                std::fs::write(path, key.id()).with_context(|| format!("writing {}", path.display()))?;
+            }
+            match &keypath {
+                Some(path) => write_private(path, &key.to_hex())?,
+                None if ctx.json => {
+                    return print_json(&serde_json::json!({ "executor": added, "prvkey": key.to_hex() }));
+                }
+                None => println!("PrvKey={}", key.to_hex()),
+            }
+            if ctx.json { print_json(&added) } else { say(format!("Executor {name} created, Id={}", key.id())) }
         }
         ExecutorCmd::Approve { name } => {
             ctx.send(Role::ColonyOwner, ApproveExecutorMsg { colonyname, executorname: name.clone() }).await?;
@@ -598,6 +794,29 @@ pub async fn function(ctx: &Ctx, command: FunctionCmd) -> anyhow::Result<()> {
             };
             submit_and_wait(ctx, complete(ctx, spec)?, &wait).await
         }
+        FunctionCmd::Register { name, func } => {
+            let function =
+                Function { executorname: name, colonyname: ctx.colony()?, funcname: func, ..Function::default() };
+            let added: Function = ctx.call(Role::Caller, AddFunctionMsg { fun: Some(function) }).await?;
+            if ctx.json { print_json(&added) } else { say(format!("Function {} registered", added.functionid)) }
+        }
+        FunctionCmd::Ls => {
+            let message = GetFunctionsMsg { colonyname: ctx.colony()?, executorname: String::new() };
+            let functions: Vec<Function> = ctx.call(Role::Caller, message).await?;
+            if ctx.json {
+                return print_json(&functions);
+            }
+            let rows = functions
+                .into_iter()
+                .map(|f| vec![f.functionid, f.funcname, f.executorname, f.counter.to_string()])
+                .collect();
+            table(&["FUNCTIONID", "FUNCNAME", "EXECUTOR", "CALLS"], rows);
+            Ok(())
+        }
+        FunctionCmd::Remove { functionid } => {
+            ctx.send(Role::Caller, RemoveFunctionMsg { functionid: functionid.clone() }).await?;
+            say(format!("Function {functionid} removed"))
+        }
     }
 }
 
@@ -620,6 +839,7 @@ pub async fn process(ctx: &Ctx, command: ProcessCmd) -> anyhow::Result<()> {
         ProcessCmd::Ps(listing) => list_processes(ctx, 1, listing).await,
         ProcessCmd::Pss(listing) => list_processes(ctx, 2, listing).await,
         ProcessCmd::Psf(listing) => list_processes(ctx, 3, listing).await,
+        ProcessCmd::Psc(listing) => list_processes(ctx, 4, listing).await,
         ProcessCmd::Get { processid, out } => {
             let process: Process = ctx.call(Role::Caller, GetProcessMsg { processid }).await?;
             show_process(ctx, &process, out)
@@ -628,21 +848,37 @@ pub async fn process(ctx: &Ctx, command: ProcessCmd) -> anyhow::Result<()> {
             ctx.send(Role::Caller, RemoveProcessMsg { processid: processid.clone(), all: false }).await?;
             say(format!("Process {processid} removed"))
         }
-        ProcessCmd::Removeall { waiting, successful, failed } => {
-            let state = match (waiting, successful, failed) {
-                (true, _, _) => 0,
-                (_, true, _) => 2,
-                (_, _, true) => 3,
-                _ => -1,
-            };
-            eprint!("Remove these processes of colony {}? Type YES: ", ctx.colony()?);
-            let mut answer = String::new();
-            std::io::stdin().read_line(&mut answer)?;
-            if answer.trim() != "YES" {
-                bail!("not removed");
-            }
-            ctx.send(Role::ColonyOwner, RemoveAllProcessesMsg { colonyname: ctx.colony()?, state }).await?;
+        ProcessCmd::Removeall(choice) => {
+            confirm(&format!("these processes of colony {}", ctx.colony()?))?;
+            let message = RemoveAllProcessesMsg { colonyname: ctx.colony()?, state: choice.state() };
+            ctx.send(Role::ColonyOwner, message).await?;
             say("Processes removed".into())
+        }
+        ProcessCmd::Assign { timeout } => {
+            let message = AssignProcessMsg { colonyname: ctx.colony()?, timeout, ..AssignProcessMsg::default() };
+            let process: Process = ctx.call(Role::Caller, message).await?;
+            show_process(ctx, &process, false)
+        }
+        ProcessCmd::Cancel { processid } => {
+            ctx.send(Role::Caller, CancelProcessMsg { processid: processid.clone() }).await?;
+            say(format!("Process {processid} cancelled"))
+        }
+        ProcessCmd::Pause => {
+            ctx.send(Role::ColonyOwner, PauseAssignmentsMsg { colonyname: ctx.colony()? }).await?;
+            say(format!("Assignments of colony {} paused", ctx.colony()?))
+        }
+        ProcessCmd::Resume => {
+            ctx.send(Role::ColonyOwner, ResumeAssignmentsMsg { colonyname: ctx.colony()? }).await?;
+            say(format!("Assignments of colony {} resumed", ctx.colony()?))
+        }
+        ProcessCmd::Status => {
+            let status: serde_json::Value =
+                ctx.call(Role::Caller, GetPauseStatusMsg { colonyname: ctx.colony()? }).await?;
+            if ctx.json {
+                return print_json(&status);
+            }
+            let paused = status["ispaused"].as_bool().unwrap_or(false);
+            say(format!("Assignments of colony {}: {}", ctx.colony()?, if paused { "paused" } else { "running" }))
         }
         ProcessCmd::Close { processid, out } => {
             let out = out.into_iter().map(|o| serde_json::Value::String(o).into()).collect();
@@ -696,6 +932,22 @@ pub async fn workflow(ctx: &Ctx, command: WorkflowCmd) -> anyhow::Result<()> {
         WorkflowCmd::Ps(listing) => list_graphs(ctx, 1, listing).await,
         WorkflowCmd::Pss(listing) => list_graphs(ctx, 2, listing).await,
         WorkflowCmd::Psf(listing) => list_graphs(ctx, 3, listing).await,
+        WorkflowCmd::Psc(listing) => list_graphs(ctx, 4, listing).await,
+        WorkflowCmd::Cancel { workflowid } => {
+            ctx.send(Role::Caller, CancelProcessGraphMsg { processgraphid: workflowid.clone() }).await?;
+            say(format!("Workflow {workflowid} cancelled"))
+        }
+        WorkflowCmd::Remove { workflowid } => {
+            let message = RemoveProcessGraphMsg { processgraphid: workflowid.clone(), all: false };
+            ctx.send(Role::Caller, message).await?;
+            say(format!("Workflow {workflowid} removed"))
+        }
+        WorkflowCmd::Removeall(choice) => {
+            confirm(&format!("these workflows of colony {}", ctx.colony()?))?;
+            let message = RemoveAllProcessGraphsMsg { colonyname: ctx.colony()?, state: choice.state() };
+            ctx.send(Role::ColonyOwner, message).await?;
+            say("Workflows removed".into())
+        }
     }
 }
 
@@ -717,6 +969,47 @@ pub async fn log(ctx: &Ctx, command: LogCmd) -> anyhow::Result<()> {
             Ok(())
         }
         LogCmd::Add { processid, msg } => ctx.send(Role::Caller, AddLogMsg { processid, message: msg }).await,
+        LogCmd::Search { text, days, count } => {
+            let message = SearchLogsMsg { colonyname: ctx.colony()?, text, days, count };
+            let logs: Vec<Log> = ctx.call(Role::Caller, message).await?;
+            if ctx.json {
+                return print_json(&logs);
+            }
+            let rows =
+                logs.into_iter().map(|l| vec![l.processid, l.executorname, l.message.trim_end().to_string()]).collect();
+            table(&["PROCESSID", "EXECUTOR", "MESSAGE"], rows);
+            Ok(())
+        }
+    }
+}
+
+pub async fn user(ctx: &Ctx, command: UserCmd) -> anyhow::Result<()> {
+    let colonyname = ctx.colony()?;
+    match command {
+        UserCmd::Add { name, userid, email, phone } => {
+            let user = User { colonyname, userid, name: name.clone(), email, phone };
+            let added: User = ctx.call(Role::ColonyOwner, AddUserMsg { user: Some(user) }).await?;
+            if ctx.json { print_json(&added) } else { say(format!("User {name} added")) }
+        }
+        UserCmd::Ls => {
+            let users: Vec<User> = ctx.call(Role::Caller, GetUsersMsg { colonyname }).await?;
+            if ctx.json {
+                return print_json(&users);
+            }
+            table(
+                &["NAME", "USERID", "EMAIL", "PHONE"],
+                users.into_iter().map(|u| vec![u.name, u.userid, u.email, u.phone]).collect(),
+            );
+            Ok(())
+        }
+        UserCmd::Get { name } => {
+            let user: User = ctx.call(Role::Caller, GetUserMsg { colonyname, name }).await?;
+            show_fields(ctx, &user)
+        }
+        UserCmd::Remove { name } => {
+            ctx.send(Role::ColonyOwner, RemoveUserMsg { colonyname, name: name.clone() }).await?;
+            say(format!("User {name} removed"))
+        }
     }
 }
 

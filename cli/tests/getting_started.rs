@@ -105,7 +105,20 @@ impl Dev {
     }
 }
 
+/// `colonies dev` with an OS executor of type `cli`.
 fn start_dev() -> Dev {
+    let mut dev = start_cluster();
+    let executor = dev
+        .command(&["executor", "start", "--executorname", "os-executor", "--executortype", "cli", "--parallel", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    dev.children.push(executor);
+    dev
+}
+
+fn start_cluster() -> Dev {
     let mut dev = Dev { base: free_base_port(), children: Vec::new() };
     let cluster = dev.command(&["dev"]).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
     dev.children.push(cluster);
@@ -115,13 +128,6 @@ fn start_dev() -> Dev {
         assert!(begun.elapsed() < Duration::from_secs(60), "colonies dev did not come up");
         std::thread::sleep(Duration::from_millis(250));
     }
-    let executor = dev
-        .command(&["executor", "start", "--executorname", "os-executor", "--executortype", "cli", "--parallel", "2"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    dev.children.push(executor);
     dev
 }
 
@@ -196,4 +202,96 @@ fn a_bad_spec_file_names_the_file_and_the_field() {
     assert!(!output.status.success());
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(error.contains("bad.json") && error.contains("maxexectime"), "{error}");
+}
+
+/// The reference's smoke flow done by hand (spec §8.3): a created executor assigns,
+/// annotates and closes a process through the CLI; functions, stats, pause, cancel, users
+/// and log search.
+#[test]
+fn an_executor_worked_by_hand_through_the_cli() {
+    let dev = start_cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let keypath = dir.path().join("manual.key");
+    let keyfile = keypath.to_str().unwrap();
+    dev.run(&["executor", "create", "--name", "manual", "--type", "manual", "--approve", "--keypath", keyfile]);
+    let key = std::fs::read_to_string(&keypath).unwrap();
+    assert_eq!(key.len(), 64, "a private key in hex");
+    let manual = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--prvkey", key.as_str()]);
+        args.into_iter().map(String::from).collect::<Vec<String>>()
+    };
+    let as_manual = |args: &[&str]| {
+        let args = manual(args);
+        dev.run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let json_as_manual = |args: &[&str]| {
+        let mut args = manual(args);
+        args.push("--json".into());
+        let output = dev.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        serde_json::from_slice::<Value>(&output.stdout).expect("--json prints JSON")
+    };
+
+    // Nothing to do: assign times out with a clear error and exit code.
+    let idle = dev
+        .command(&manual(&["process", "assign", "--timeout", "1"]).iter().map(String::as_str).collect::<Vec<_>>())
+        .output()
+        .unwrap();
+    assert!(!idle.status.success());
+    assert!(!String::from_utf8_lossy(&idle.stderr).trim().is_empty(), "the timeout is explained");
+
+    // register a function, then list it
+    let function = json_as_manual(&["function", "register", "--name", "manual", "--func", "echo"]);
+    assert_eq!(function["funcname"], "echo");
+    let functions = dev.json(&["function", "ls"]);
+    assert!(functions.as_array().unwrap().iter().any(|f| f["functionid"] == function["functionid"]), "{functions}");
+
+    // submit, assign, annotate, close
+    let submitted = dev.json(&["function", "exec", "--func", "echo", "--args", "hi", "--targettype", "manual"]);
+    let processid = submitted["processid"].as_str().unwrap().to_string();
+    let assigned = json_as_manual(&["process", "assign", "--timeout", "5"]);
+    assert_eq!(assigned["processid"], processid.as_str());
+    assert_eq!(assigned["state"], 1);
+    as_manual(&["attribute", "add", "--key", "k", "--value", "v", "-p", &processid]);
+    as_manual(&["log", "add", "-p", &processid, "-m", "needle in the log"]);
+    as_manual(&["process", "close", "-p", &processid, "--out", "r1,r2"]);
+    let closed = dev.json(&["process", "get", "-p", &processid]);
+    assert_eq!(closed["state"], 2);
+    assert_eq!(closed["out"], serde_json::json!(["r1", "r2"]));
+    let found = dev.json(&["log", "search", "--text", "needle"]);
+    assert!(found.as_array().unwrap().iter().any(|l| l["processid"] == processid.as_str()), "{found}");
+
+    // stats count it, for the colony and for the server
+    assert!(dev.json(&["colony", "stats"])["successfulprocesses"].as_i64().unwrap() >= 1);
+    assert!(dev.json(&["server", "stats"])["successfulprocesses"].as_i64().unwrap() >= 1);
+
+    // paused assignments hand out nothing; a waiting process can be cancelled
+    dev.run(&["process", "pause"]);
+    assert_eq!(dev.json(&["process", "status"])["ispaused"], true);
+    let waiting = dev.json(&["function", "exec", "--func", "echo", "--targettype", "manual"]);
+    let waiting_id = waiting["processid"].as_str().unwrap().to_string();
+    let paused = dev
+        .command(&manual(&["process", "assign", "--timeout", "1"]).iter().map(String::as_str).collect::<Vec<_>>())
+        .output()
+        .unwrap();
+    assert!(!paused.status.success(), "nothing is assigned while paused");
+    dev.run(&["process", "resume"]);
+    assert_eq!(dev.json(&["process", "status"])["ispaused"], false);
+    dev.run(&["process", "cancel", "-p", &waiting_id]);
+    dev.wait_listed(&["process", "psc"], &waiting_id, Duration::from_secs(10));
+
+    // users
+    let user = "4787a5071856a4acf702b2ffcea422e3237a679c681314113d86139461290cf5";
+    dev.run(&["user", "add", "--name", "ada", "--userid", user, "--email", "ada@example.org"]);
+    let users = dev.json(&["user", "ls"]);
+    assert!(users.as_array().unwrap().iter().any(|u| u["name"] == "ada"), "{users}");
+    dev.run(&["user", "remove", "--name", "ada"]);
+    assert!(!dev.json(&["user", "ls"]).as_array().unwrap().iter().any(|u| u["name"] == "ada"));
+
+    // the colony owner's key is needed to create executors
+    let refused = dev
+        .command(&["executor", "create", "--name", "x", "--type", "manual", "--colonyprvkey", DEVENV[4].1])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "a non-owner cannot register executors");
 }
