@@ -196,6 +196,9 @@ pub struct Wait {
     /// With --wait, print its output only.
     #[arg(long)]
     out: bool,
+    /// Print the process's log lines as they are added, until it ends.
+    #[arg(long)]
+    follow: bool,
 }
 
 #[derive(clap::Subcommand)]
@@ -385,11 +388,20 @@ pub struct GraphListing {
 
 #[derive(clap::Subcommand)]
 pub enum LogCmd {
+    /// Log lines of a process, or of an executor with -e.
     Get {
-        #[arg(short = 'p', long)]
+        #[arg(short = 'p', long, default_value = "")]
         processid: String,
+        #[arg(short = 'e', long, default_value = "")]
+        executorname: String,
         #[arg(long, default_value_t = 100)]
         count: i64,
+        /// Only lines after this time (Unix nanoseconds), oldest first.
+        #[arg(long, default_value_t = 0)]
+        since: i64,
+        /// Keep printing the process's new lines until it ends.
+        #[arg(long)]
+        follow: bool,
     },
     Add {
         #[arg(short = 'p', long)]
@@ -591,11 +603,58 @@ fn complete(ctx: &Ctx, mut spec: FunctionSpec) -> anyhow::Result<FunctionSpec> {
 
 async fn submit_and_wait(ctx: &Ctx, spec: FunctionSpec, wait: &Wait) -> anyhow::Result<()> {
     let process: Process = ctx.call(Role::Caller, SubmitFunctionSpecMsg { spec: Some(spec) }).await?;
+    if wait.follow {
+        let done = follow_logs(ctx, &process.processid, 0).await?;
+        return if wait.wait { show_process(ctx, &done, wait.out) } else { Ok(()) };
+    }
     if !wait.wait {
         return if ctx.json { print_json(&process) } else { say(process.processid) };
     }
     let done = wait_until_done(ctx, &process.processid, Duration::from_secs(24 * 3600)).await?;
     show_process(ctx, &done, wait.out)
+}
+
+fn print_log_lines(logs: &[Log]) {
+    for log in logs {
+        print!("{}", log.message);
+        if !log.message.ends_with('\n') {
+            println!();
+        }
+    }
+}
+
+/// Prints a process's log lines newer than `since` as they arrive, until the process has
+/// ended and its last lines are printed; returns the ended process.
+async fn follow_logs(ctx: &Ctx, processid: &str, mut since: i64) -> anyhow::Result<Process> {
+    use colonies_statemachine::model::ProcessState::{Cancelled, Failed, Success};
+    let colonyname = ctx.colony()?;
+    loop {
+        // Read the state first: lines added before it ended are then all in the next read.
+        let process: Process = ctx.call(Role::Caller, GetProcessMsg { processid: processid.into() }).await?;
+        loop {
+            let message = GetLogsMsg {
+                colonyname: colonyname.clone(),
+                processid: processid.into(),
+                count: 500,
+                since,
+                ..GetLogsMsg::default()
+            };
+            let logs: Vec<Log> = ctx.call(Role::Caller, message).await?;
+            print_log_lines(&logs);
+            match logs.last() {
+                Some(last) if logs.len() == 500 => since = last.timestamp,
+                Some(last) => {
+                    since = last.timestamp;
+                    break;
+                }
+                None => break,
+            }
+        }
+        if matches!(process.state, Success | Failed | Cancelled) {
+            return Ok(process);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// Polls a process until it is SUCCESS or FAILED.
@@ -953,19 +1012,18 @@ pub async fn workflow(ctx: &Ctx, command: WorkflowCmd) -> anyhow::Result<()> {
 
 pub async fn log(ctx: &Ctx, command: LogCmd) -> anyhow::Result<()> {
     match command {
-        LogCmd::Get { processid, count } => {
+        LogCmd::Get { processid, executorname, count, since, follow } => {
+            if follow {
+                follow_logs(ctx, &processid, since).await?;
+                return Ok(());
+            }
             let message =
-                GetLogsMsg { colonyname: ctx.colony()?, processid, count, latest: true, ..GetLogsMsg::default() };
+                GetLogsMsg { colonyname: ctx.colony()?, processid, executorname, count, since, latest: since == 0 };
             let logs: Vec<Log> = ctx.call(Role::Caller, message).await?;
             if ctx.json {
                 return print_json(&logs);
             }
-            for log in logs {
-                print!("{}", log.message);
-                if !log.message.ends_with('\n') {
-                    println!();
-                }
-            }
+            print_log_lines(&logs);
             Ok(())
         }
         LogCmd::Add { processid, msg } => ctx.send(Role::Caller, AddLogMsg { processid, message: msg }).await,

@@ -162,6 +162,20 @@ fn getting_started_against_colonies_dev() {
         dev.run(&["function", "exec", "--func", "echo", "--args", "hello", "--targettype", "cli", "--wait", "--out"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "hello");
 
+    // --follow prints the log lines as the executor sends them, until the process ends.
+    let followed = dev.run(&[
+        "function",
+        "exec",
+        "--func",
+        "sh",
+        "--args=-c,echo one; sleep 1; echo two",
+        "--targettype",
+        "cli",
+        "--follow",
+    ]);
+    let lines = String::from_utf8_lossy(&followed.stdout);
+    assert_eq!(lines.lines().collect::<Vec<_>>(), ["one", "two"], "{lines}");
+
     // The workflow example runs to SUCCESS.
     let graph = dev.json(&["workflow", "submit", "--spec", &example("workflow.json")]);
     let graphid = graph["processgraphid"].as_str().unwrap().to_string();
