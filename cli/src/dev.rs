@@ -72,11 +72,29 @@ impl LocalCluster {
         Ok(())
     }
 
-    /// The node id of the leader, once one is elected (60 s at most).
-    pub async fn wait_leader(&self) -> anyhow::Result<u64> {
+    /// Nodes that have ended since the last call (0-based), with how they ended.
+    pub fn exited(&mut self) -> Vec<(usize, std::process::ExitStatus)> {
+        let mut ended = Vec::new();
+        for (i, node) in self.nodes.iter_mut().enumerate() {
+            if let Some(child) = node
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                ended.push((i, status));
+                *node = None;
+            }
+        }
+        ended
+    }
+
+    /// The node id of the leader, once one is elected (60 s at most). Fails as soon as one
+    /// of the nodes ends, since the answer could then come from somebody else's node.
+    pub async fn wait_leader(&mut self) -> anyhow::Result<u64> {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
         let begun = Instant::now();
         while begun.elapsed() < Duration::from_secs(60) {
+            if let Some((i, status)) = self.exited().first() {
+                bail!("node {} (port {}) ended at start: {status}", i + 1, self.ports[*i]);
+            }
             for port in &self.ports {
                 if let Ok(answer) = http.get(format!("http://127.0.0.1:{port}/cluster")).send().await
                     && let Ok(status) = answer.json::<serde_json::Value>().await
@@ -112,8 +130,15 @@ pub async fn run(ctx: &Ctx, args: DevArgs) -> anyhow::Result<()> {
     let server = ctx.key(Role::ServerOwner)?;
     let temporary = tempfile::tempdir()?;
     let datadir = args.datadir.unwrap_or_else(|| temporary.path().to_path_buf());
-    let ports = (0..3).map(|i| ctx.port + i).collect();
-    let cluster = LocalCluster::start(datadir.clone(), ports, server.id(), "warn")?;
+    let ports: Vec<u16> = (0..3).map(|i| ctx.port + i).collect();
+    for port in &ports {
+        if std::net::TcpListener::bind(("127.0.0.1", *port)).is_err() {
+            bail!(
+                "port {port} is in use (another `colonies dev`?); stop it or pick other ports with COLONIES_SERVER_PORT"
+            );
+        }
+    }
+    let mut cluster = LocalCluster::start(datadir.clone(), ports, server.id(), "warn")?;
     let leader = cluster.wait_leader().await?;
     let ctx = Ctx { servers: cluster.addresses(), ..ctx.clone() };
     register(&ctx).await?;
@@ -124,7 +149,23 @@ pub async fn run(ctx: &Ctx, args: DevArgs) -> anyhow::Result<()> {
     }
     println!("export COLONIES_SERVER_ADDRS={}", cluster.addresses().join(","));
     println!("Ctrl-C stops the cluster.");
-    tokio::signal::ctrl_c().await?;
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
+    let mut every_second = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            stopped = &mut stop => {
+                stopped?;
+                break;
+            }
+            _ = every_second.tick() => {
+                // A node killed on purpose (to watch a failover) is not a reason to stop.
+                for (i, status) in cluster.exited() {
+                    eprintln!("node {} ({}) ended: {status}", i + 1, cluster.addresses()[i]);
+                }
+            }
+        }
+    }
     drop(cluster);
     Ok(())
 }

@@ -309,3 +309,14 @@ fn an_executor_worked_by_hand_through_the_cli() {
         .unwrap();
     assert!(!refused.status.success(), "a non-owner cannot register executors");
 }
+
+#[test]
+fn a_second_dev_cluster_on_the_same_ports_refuses_to_start() {
+    let dev = start_cluster();
+    let second = dev.command(&["dev"]).output().unwrap();
+    assert!(!second.status.success(), "it must not report the first cluster as its own");
+    let error = String::from_utf8_lossy(&second.stderr);
+    assert!(error.contains("in use"), "{error}");
+    // The first cluster is untouched.
+    dev.run(&["colony", "get", "--name", "dev"]);
+}
