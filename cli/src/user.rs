@@ -89,6 +89,13 @@ impl Ctx {
     }
 }
 
+/// What a command acts on, by name.
+#[derive(clap::Args)]
+pub struct Named {
+    #[arg(long)]
+    name: String,
+}
+
 #[derive(clap::Subcommand)]
 pub enum ColonyCmd {
     /// Add a colony (server owner).
@@ -102,15 +109,9 @@ pub enum ColonyCmd {
     Ls,
     /// Show a colony.
     #[command(alias = "check")]
-    Get {
-        #[arg(long)]
-        name: String,
-    },
+    Get(Named),
     /// Remove a colony (server owner).
-    Remove {
-        #[arg(long)]
-        name: String,
-    },
+    Remove(Named),
     /// Process and workflow counts of the colony.
     Stats,
 }
@@ -143,23 +144,11 @@ pub enum ExecutorCmd {
         #[arg(long)]
         idpath: Option<std::path::PathBuf>,
     },
-    Approve {
-        #[arg(long)]
-        name: String,
-    },
-    Reject {
-        #[arg(long)]
-        name: String,
-    },
-    Remove {
-        #[arg(long)]
-        name: String,
-    },
+    Approve(Named),
+    Reject(Named),
+    Remove(Named),
     Ls,
-    Get {
-        #[arg(long)]
-        name: String,
-    },
+    Get(Named),
     /// Run a built-in OS executor: runs `funcname args...` as a child process.
     Start(crate::executor::ExecutorArgs),
     /// The same, under the name other executors use.
@@ -434,15 +423,9 @@ pub enum UserCmd {
         phone: String,
     },
     Ls,
-    Get {
-        #[arg(long)]
-        name: String,
-    },
+    Get(Named),
     /// Remove a user (colony owner).
-    Remove {
-        #[arg(long)]
-        name: String,
-    },
+    Remove(Named),
 }
 
 #[derive(clap::Subcommand)]
@@ -699,7 +682,7 @@ pub async fn colony(ctx: &Ctx, command: ColonyCmd) -> anyhow::Result<()> {
             table(&["NAME", "COLONYID"], colonies.into_iter().map(|c| vec![c.name, c.colonyid]).collect());
             Ok(())
         }
-        ColonyCmd::Get { name } => {
+        ColonyCmd::Get(Named { name }) => {
             let colony: Colony = ctx.call(Role::Caller, GetColonyMsg { colonyname: name }).await?;
             if ctx.json {
                 print_json(&colony)
@@ -710,7 +693,7 @@ pub async fn colony(ctx: &Ctx, command: ColonyCmd) -> anyhow::Result<()> {
                 }
             }
         }
-        ColonyCmd::Remove { name } => {
+        ColonyCmd::Remove(Named { name }) => {
             ctx.send(Role::ServerOwner, RemoveColonyMsg { colonyname: name.clone() }).await?;
             say(format!("Colony {name} removed"))
         }
@@ -786,15 +769,15 @@ pub async fn executor(ctx: &Ctx, command: ExecutorCmd) -> anyhow::Result<()> {
             }
             if ctx.json { print_json(&added) } else { say(format!("Executor {name} created, Id={}", key.id())) }
         }
-        ExecutorCmd::Approve { name } => {
+        ExecutorCmd::Approve(Named { name }) => {
             ctx.send(Role::ColonyOwner, ApproveExecutorMsg { colonyname, executorname: name.clone() }).await?;
             say(format!("Executor {name} approved"))
         }
-        ExecutorCmd::Reject { name } => {
+        ExecutorCmd::Reject(Named { name }) => {
             ctx.send(Role::ColonyOwner, RejectExecutorMsg { colonyname, executorname: name.clone() }).await?;
             say(format!("Executor {name} rejected"))
         }
-        ExecutorCmd::Remove { name } => {
+        ExecutorCmd::Remove(Named { name }) => {
             ctx.send(Role::ColonyOwner, RemoveExecutorMsg { colonyname, executorname: name.clone() }).await?;
             say(format!("Executor {name} removed"))
         }
@@ -819,7 +802,7 @@ pub async fn executor(ctx: &Ctx, command: ExecutorCmd) -> anyhow::Result<()> {
             table(&["NAME", "TYPE", "STATE", "LAST HEARD FROM"], rows);
             Ok(())
         }
-        ExecutorCmd::Get { name } => {
+        ExecutorCmd::Get(Named { name }) => {
             let executor: Executor = ctx.call(Role::Caller, GetExecutorMsg { colonyname, executorname: name }).await?;
             print_json(&executor)
         }
@@ -1060,11 +1043,11 @@ pub async fn user(ctx: &Ctx, command: UserCmd) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        UserCmd::Get { name } => {
+        UserCmd::Get(Named { name }) => {
             let user: User = ctx.call(Role::Caller, GetUserMsg { colonyname, name }).await?;
             show_fields(ctx, &user)
         }
-        UserCmd::Remove { name } => {
+        UserCmd::Remove(Named { name }) => {
             ctx.send(Role::ColonyOwner, RemoveUserMsg { colonyname, name: name.clone() }).await?;
             say(format!("User {name} removed"))
         }
