@@ -4,6 +4,8 @@
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 const DEVENV: &[(&str, &str)] = &[
@@ -15,10 +17,16 @@ const DEVENV: &[(&str, &str)] = &[
     ("COLONIES_EXECUTOR_TYPE", "cli"),
 ];
 
+/// Clusters of this test binary run one at a time (2 cores), and each picks ports after the
+/// previous one's, so a test never talks to another test's nodes.
+static ONE_CLUSTER_AT_A_TIME: Mutex<()> = Mutex::new(());
+static NEXT_PORTS: AtomicU16 = AtomicU16::new(0);
+
 /// Three consecutive free loopback ports, as `colonies dev` takes a base port.
 fn free_base_port() -> u16 {
-    for attempt in 0..200u16 {
-        let base = 20_000 + (std::process::id() as u16 % 20_000) + attempt * 7;
+    for _ in 0..200u16 {
+        let offset = NEXT_PORTS.fetch_add(7, Ordering::Relaxed) % 20_000;
+        let base = 20_000 + (std::process::id() as u16 % 20_000 + offset) % 40_000;
         if (0..3).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
             return base;
         }
@@ -47,6 +55,8 @@ fn nodes_on(port: u16) -> Vec<u32> {
 struct Dev {
     base: u16,
     children: Vec<Child>,
+    /// Released after `drop` has stopped the children.
+    _turn: MutexGuard<'static, ()>,
 }
 
 impl Drop for Dev {
@@ -119,7 +129,9 @@ fn start_dev() -> Dev {
 }
 
 fn start_cluster() -> Dev {
-    let mut dev = Dev { base: free_base_port(), children: Vec::new() };
+    // A test that failed while holding the turn leaves no cluster behind (Dev's drop).
+    let turn = ONE_CLUSTER_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut dev = Dev { base: free_base_port(), children: Vec::new(), _turn: turn };
     let cluster = dev.command(&["dev"]).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
     dev.children.push(cluster);
     // `colonies dev` prints the addresses once the colony is registered.
