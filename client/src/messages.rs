@@ -149,8 +149,12 @@ messages! {
         #[serde(deserialize_with = "null_as_default")] capabilities: Capabilities,
     }
 
-    /// The function travels under the key `fun` (§12.30).
-    AddFunction(AddFunctionMsg) = "addfunctionmsg", "add function" { fun: Option<Function> }
+    /// The function travels under the key `fun` (§12.30). ColonyOS's Rust SDK (colonyos
+    /// 1.0.5) sends it as `function`, which the reference refuses; accepting both costs no
+    /// other client anything.
+    AddFunction(AddFunctionMsg) = "addfunctionmsg", "add function" {
+        #[serde(alias = "function")] fun: Option<Function>,
+    }
     GetFunctions(GetFunctionsMsg) = "getfunctionsmsg", "get functions" { colonyname: String, executorname: String }
     RemoveFunction(RemoveFunctionMsg) = "removefunctionmsg", "remove function" { functionid: String }
 

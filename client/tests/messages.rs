@@ -86,3 +86,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_function_is_read_under_fun_and_under_the_rust_sdks_function_key() {
+    for key in ["fun", "function"] {
+        let payload = format!(r#"{{"{key}":{{"funcname":"echo","executorname":"e"}},"msgtype":"addfunctionmsg"}}"#);
+        let Message::AddFunction(message) = Message::decode("addfunctionmsg", payload.as_bytes()).unwrap() else {
+            panic!("not an addfunctionmsg")
+        };
+        assert_eq!(message.fun.map(|f| f.funcname), Some("echo".to_string()), "under {key}");
+    }
+    // What we send is the reference's key.
+    let sent = Message::decode("addfunctionmsg", br#"{"function":{"funcname":"echo"},"msgtype":"addfunctionmsg"}"#);
+    assert!(String::from_utf8(sent.unwrap().to_payload_json()).unwrap().starts_with(r#"{"fun":"#));
+}
