@@ -1,10 +1,12 @@
 //! Group commit: one thread makes sled durable for every waiter that queued up while the
-//! previous flush ran.
+//! previous flush ran (log appends, votes, truncations, purges, snapshots).
 //!
-//! openraft lets `append` return once entries are readable and report durability later
-//! through a callback. Handing the flush to this thread keeps Raft's core task free to
-//! replicate the entries while they are written here, instead of waiting for the disk
-//! before it sends them to followers; appends that arrive during a flush share the next.
+//! openraft's storage contract lets `append` return once entries are readable and report
+//! durability later through a callback, which this thread calls. openraft 0.9.25 itself
+//! still waits for that callback before its core task goes on (`RaftCore::append_to_log`),
+//! so today this buys one long-lived thread instead of a blocking-pool task per flush, and
+//! shared flushes when calls overlap; a core that pipelines appends gets the rest for free.
+//! Measured on 2 cores: no throughput change against `spawn_blocking` per flush.
 //! sled's `flush_async` deadlocks under concurrency (sled#1308), so a plain blocking
 //! `flush()` runs on a thread of our own.
 
