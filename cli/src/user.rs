@@ -640,19 +640,45 @@ async fn follow_logs(ctx: &Ctx, processid: &str, mut since: i64) -> anyhow::Resu
     }
 }
 
-/// Polls a process until it is SUCCESS or FAILED.
+/// Waits until a process has ended, told by the `/pubsub` websocket as the reference CLI
+/// does; reading the process again after each subscription covers a node going away, an
+/// expired subscription and an end the subscription did not ask about.
 pub async fn wait_until_done(ctx: &Ctx, processid: &str, limit: Duration) -> anyhow::Result<Process> {
-    use colonies_statemachine::model::ProcessState::{Failed, Success};
+    use colonies_statemachine::model::ProcessState::{Cancelled, Failed, Success};
+    const SUBSCRIPTION_SECONDS: i64 = 100;
+    let key = ctx.key(Role::Caller)?;
+    let client = ctx.client();
     let begun = Instant::now();
     loop {
-        let process: Process = ctx.call(Role::Caller, GetProcessMsg { processid: processid.into() }).await?;
-        if matches!(process.state, Success | Failed) {
+        let process: Process = client.call(&key, GetProcessMsg { processid: processid.into() }).await?;
+        if matches!(process.state, Success | Failed | Cancelled) {
             return Ok(process);
         }
         if begun.elapsed() > limit {
             bail!("process {processid} did not end within {limit:?}");
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let subscribe = |state: colonies_statemachine::model::ProcessState| {
+            let message = SubscribeProcessMsg {
+                colonyname: process.spec.conditions.colonyname.clone(),
+                processid: processid.into(),
+                executortype: process.spec.conditions.executortype.clone(),
+                state: state.code(),
+                timeout: SUBSCRIPTION_SECONDS,
+            };
+            client.subscribe_process(&key, message)
+        };
+        let heard = tokio::select! {
+            heard = subscribe(Success) => heard,
+            heard = subscribe(Failed) => heard,
+            heard = subscribe(Cancelled) => heard,
+        };
+        match heard {
+            Ok(Some(ended)) => return Ok(ended),
+            Ok(None) => {}
+            Err(refused @ colonies_client::rpc::ClientError::Server(_)) => return Err(refused.into()),
+            // No node took the websocket: read again after a pause, as a poll.
+            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
     }
 }
 

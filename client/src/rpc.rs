@@ -4,7 +4,9 @@
 
 use crate::envelope::{Failure, RpcReply, RpcRequest};
 use crate::identity::PrivateKey;
-use crate::messages::Message;
+use crate::messages::{Message, SubscribeProcessMsg};
+use colonies_statemachine::model::Process;
+use futures_util::{SinkExt, StreamExt};
 use serde::de::DeserializeOwned;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
@@ -112,6 +114,48 @@ impl Client {
         {
             *hint = None;
         }
+    }
+
+    /// Waits over a node's `/pubsub` websocket (spec §7) until the process enters
+    /// `message.state`: its state then, or `None` when the subscription's timeout ran out
+    /// or the node went away. Any node will do (each serves its applied state); the first
+    /// that accepts the connection is used.
+    pub async fn subscribe_process(
+        &self,
+        key: &PrivateKey,
+        message: SubscribeProcessMsg,
+    ) -> Result<Option<Process>, ClientError> {
+        use tokio_tungstenite::tungstenite::Message as Frame;
+        let message = Message::from(message);
+        let request = RpcRequest::signed(message.payload_type(), &message.to_payload_json(), key);
+        let text = serde_json::to_string(&request).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let mut unreachable = String::new();
+        for server in &self.servers {
+            let connecting = tokio_tungstenite::connect_async(format!("ws://{server}/pubsub"));
+            let mut socket = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+                Ok(Ok((socket, _))) => socket,
+                Ok(Err(e)) => {
+                    unreachable = e.to_string();
+                    continue;
+                }
+                Err(_) => {
+                    unreachable = format!("{server}: no websocket within {CONNECT_TIMEOUT:?}");
+                    continue;
+                }
+            };
+            if socket.send(Frame::text(text.clone())).await.is_err() {
+                return Ok(None);
+            }
+            while let Some(Ok(frame)) = socket.next().await {
+                let Frame::Text(reply) = frame else { continue };
+                let reply: RpcReply =
+                    serde_json::from_str(reply.as_str()).map_err(|e| ClientError::Decode(e.to_string()))?;
+                let json = reply.into_result().map_err(ClientError::Server)?;
+                return serde_json::from_slice(&json).map(Some).map_err(|e| ClientError::Decode(e.to_string()));
+            }
+            return Ok(None);
+        }
+        Err(ClientError::Unreachable(unreachable))
     }
 
     /// Sends `message` and decodes the reply as `T`.

@@ -222,3 +222,44 @@ async fn assignment_follows_priority_then_submission_order_and_respects_conditio
     assert_eq!(assign(&client, &second, 1).await.unwrap_err().status(), Some(404));
     assert_eq!(process(&client, &other_type).await.state, ProcessState::Waiting);
 }
+
+/// The Rust client's `/pubsub` subscription, on a follower: told of the end, silent at its
+/// timeout, refused for a process that does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_hears_a_process_end_over_a_followers_websocket() {
+    use colonies_client::messages::SubscribeProcessMsg;
+    let _serial = SERIAL.lock().await;
+    let (mut cluster, client) = two_executor_cluster().await;
+    let leader = cluster.wait_leader(STARTUP);
+    let follower = Client::new(vec![cluster.nodes[(leader + 1) % cluster.nodes.len()].addr()]);
+    let subscription = |processid: &str, state: ProcessState, timeout: i64| SubscribeProcessMsg {
+        colonyname: "dev".into(),
+        processid: processid.into(),
+        executortype: "cli".into(),
+        state: state.code(),
+        timeout,
+    };
+
+    let me = key(EXECUTOR_KEY);
+    let p = submit(&client, spec("cli", -1, -1, -1)).await;
+    let waiting = follower.subscribe_process(&me, subscription(&p.processid, ProcessState::Success, 20));
+    let worker = async {
+        let assigned = assign(&client, &key(SECOND_EXECUTOR_KEY), 5).await.unwrap();
+        let close = CloseSuccessfulMsg { processid: assigned.processid, out: vec![] };
+        client.send(&key(SECOND_EXECUTOR_KEY), &close.into()).await.unwrap();
+    };
+    let (heard, ()) = tokio::join!(waiting, worker);
+    let heard = heard.unwrap().expect("told of SUCCESS");
+    assert_eq!((heard.processid.as_str(), heard.state), (p.processid.as_str(), ProcessState::Success));
+
+    // Already in the state: told at once. Never entering it: nothing, after the timeout.
+    let again = follower.subscribe_process(&me, subscription(&p.processid, ProcessState::Success, 5));
+    assert_eq!(again.await.unwrap().map(|p| p.state), Some(ProcessState::Success));
+    let started = Instant::now();
+    let never = follower.subscribe_process(&me, subscription(&p.processid, ProcessState::Failed, 1));
+    assert!(never.await.unwrap().is_none());
+    assert!(started.elapsed() >= Duration::from_millis(900), "it waited its timeout");
+
+    let unknown = follower.subscribe_process(&me, subscription("nope", ProcessState::Success, 5));
+    assert_eq!(unknown.await.unwrap_err().status(), Some(403));
+}

@@ -39,13 +39,11 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         Err(e) => return refuse(&mut socket, i64::from(e.status()), &e.to_string()).await,
     };
     // Subscribed before looking at the state, so a change in between is not missed.
-    let events = node.events.subscribe();
+    let mut events = node.events.subscribe();
     let (interest, state, timeout, at_once) = match message {
         Message::SubscribeProcess(SubscribeProcessMsg { processid, state, timeout, .. }) => {
-            let found = node.state.read().state.get_process(&caller, &processid);
-            let process = match found {
-                Ok(process) => process,
-                Err(_) => return refuse(&mut socket, 403, &format!("Invalid process with Id {processid}")).await,
+            let Some(process) = find_process(&node, &caller, &processid, &mut events).await else {
+                return refuse(&mut socket, 403, &format!("Invalid process with Id {processid}")).await;
             };
             let at_once = (process.state.code() == state).then_some(process);
             (Interest::Process { processid }, state, timeout, at_once)
@@ -69,6 +67,37 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
     // When the timeout runs out the connection just ends, without a message (§7.1).
     let limit = Duration::from_secs(timeout.max(1) as u64);
     let _ = tokio::time::timeout(limit, forward(&node, &caller, &mut socket, events, &interest, state)).await;
+}
+
+/// How long a node that does not know a process yet waits to apply it. A client that has
+/// just submitted through the leader may subscribe on a follower that has not yet heard
+/// the commit (it learns it with the leader's next message, within a heartbeat).
+const APPLY_GRACE: Duration = Duration::from_secs(2);
+
+/// The process as this node has applied it, waiting up to `APPLY_GRACE` for it to appear.
+async fn find_process(
+    node: &Node,
+    caller: &str,
+    processid: &str,
+    events: &mut broadcast::Receiver<Event>,
+) -> Option<Process> {
+    let lookup = || node.state.read().state.get_process(caller, processid).ok();
+    if let Some(process) = lookup() {
+        return Some(process);
+    }
+    let appeared = async {
+        loop {
+            match events.recv().await {
+                Ok(Event::Changed { processid: changed, .. }) if changed == processid => return,
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Lagged(_)) if lookup().is_some() => return,
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(APPLY_GRACE, appeared).await;
+    lookup()
 }
 
 /// Sends every matching change until the client goes away.
