@@ -242,6 +242,9 @@ fn an_executor_worked_by_hand_through_the_cli() {
     dev.run(&["executor", "create", "--name", "manual", "--type", "manual", "--approve", "--keypath", keyfile]);
     let key = std::fs::read_to_string(&keypath).unwrap();
     assert_eq!(key.len(), 64, "a private key in hex");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&keypath).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "only its owner can read the key file");
     let manual = |args: &[&str]| {
         let mut args = args.to_vec();
         args.extend(["--prvkey", key.as_str()]);
@@ -305,6 +308,34 @@ fn an_executor_worked_by_hand_through_the_cli() {
     assert_eq!(dev.json(&["process", "status"])["ispaused"], false);
     dev.run(&["process", "cancel", "-p", &waiting_id]);
     dev.wait_listed(&["process", "psc"], &waiting_id, Duration::from_secs(10));
+
+    // workflows: cancel one, remove it, then removeall asks for YES
+    let graph = dev.json(&["workflow", "submit", "--spec", &example("workflow.json")]);
+    let graphid = graph["processgraphid"].as_str().unwrap().to_string();
+    dev.run(&["workflow", "cancel", "--workflowid", &graphid]);
+    let cancelled = dev.json(&["workflow", "psc"]);
+    assert!(cancelled.as_array().unwrap().iter().any(|g| g["processgraphid"] == graphid.as_str()), "{cancelled}");
+    dev.run(&["workflow", "remove", "--workflowid", &graphid]);
+    let gone = dev.command(&["workflow", "get", "--workflowid", &graphid]).output().unwrap();
+    assert!(!gone.status.success(), "a removed workflow is gone");
+    dev.json(&["workflow", "submit", "--spec", &example("workflow.json")]);
+    let answered = |answer: &str| {
+        let mut removeall = dev.command(&["workflow", "removeall"]).stdin(Stdio::piped()).spawn().unwrap();
+        use std::io::Write;
+        removeall.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        removeall.wait().unwrap().success()
+    };
+    assert!(!answered("no\n"), "anything but YES keeps them");
+    assert_eq!(dev.json(&["workflow", "psw"]).as_array().unwrap().len(), 1);
+    assert!(answered("YES\n"));
+    assert!(dev.json(&["workflow", "psw"]).as_array().unwrap().is_empty());
+
+    // a registered function can be removed again, by its executor only
+    let functionid = function["functionid"].as_str().unwrap();
+    let foreign = dev.command(&["function", "remove", "--functionid", functionid]).output().unwrap();
+    assert!(!foreign.status.success(), "another executor cannot remove it");
+    as_manual(&["function", "remove", "--functionid", functionid]);
+    assert!(dev.json(&["function", "ls"]).as_array().unwrap().is_empty());
 
     // users
     let user = "4787a5071856a4acf702b2ffcea422e3237a679c681314113d86139461290cf5";
