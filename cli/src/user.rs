@@ -147,7 +147,14 @@ pub enum ExecutorCmd {
     Approve(Named),
     Reject(Named),
     Remove(Named),
-    Ls,
+    Ls {
+        /// Also list unregistered executors.
+        #[arg(long)]
+        all: bool,
+        /// Only executors of this type.
+        #[arg(long = "type")]
+        executortype: Option<String>,
+    },
     Get(Named),
     /// Run a built-in OS executor: runs `funcname args...` as a child process.
     Start(crate::executor::ExecutorArgs),
@@ -807,8 +814,14 @@ pub async fn executor(ctx: &Ctx, command: ExecutorCmd) -> anyhow::Result<()> {
             ctx.send(Role::ColonyOwner, RemoveExecutorMsg { colonyname, executorname: name.clone() }).await?;
             say(format!("Executor {name} removed"))
         }
-        ExecutorCmd::Ls => {
+        ExecutorCmd::Ls { all, executortype } => {
+            use colonies_statemachine::model::ExecutorState::Unregistered;
             let executors: Vec<Executor> = ctx.call(Role::Caller, GetExecutorsMsg { colonyname }).await?;
+            let executors: Vec<Executor> = executors
+                .into_iter()
+                .filter(|e| all || e.state != Unregistered)
+                .filter(|e| executortype.as_ref().is_none_or(|t| &e.executortype == t))
+                .collect();
             if ctx.json {
                 return print_json(&executors);
             }
@@ -830,7 +843,7 @@ pub async fn executor(ctx: &Ctx, command: ExecutorCmd) -> anyhow::Result<()> {
         }
         ExecutorCmd::Get(Named { name }) => {
             let executor: Executor = ctx.call(Role::Caller, GetExecutorMsg { colonyname, executorname: name }).await?;
-            print_json(&executor)
+            show_fields(ctx, &executor)
         }
         ExecutorCmd::Start(args) | ExecutorCmd::Os(OsCmd::Start(args)) => crate::executor::run(ctx, args).await,
     }

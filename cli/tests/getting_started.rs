@@ -245,6 +245,16 @@ fn an_executor_worked_by_hand_through_the_cli() {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&keypath).unwrap().permissions().mode();
     assert_eq!(mode & 0o077, 0, "only its owner can read the key file");
+    let executors = dev.json(&["executor", "ls"]);
+    assert_eq!(executors.as_array().unwrap().len(), 2, "dev-cli and manual: {executors}");
+    let of_type = dev.json(&["executor", "ls", "--type", "manual"]);
+    let names: Vec<&str> = of_type.as_array().unwrap().iter().map(|e| e["executorname"].as_str().unwrap()).collect();
+    assert_eq!(names, ["manual"]);
+    let shown = dev.json(&["executor", "get", "--name", "manual"]);
+    assert_eq!((shown["executorname"].as_str(), shown["state"].as_i64()), (Some("manual"), Some(1)), "approved");
+    let table = dev.run(&["executor", "get", "--name", "manual"]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.lines().any(|l| l.starts_with("executorname") && l.ends_with("manual")), "{table}");
     let manual = |args: &[&str]| {
         let mut args = args.to_vec();
         args.extend(["--prvkey", key.as_str()]);
