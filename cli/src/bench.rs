@@ -82,10 +82,107 @@ fn spec(colonyname: &str, n: usize) -> FunctionSpec {
     }
 }
 
-/// A progress line on stderr, redrawn in place.
-fn progress(label: &str, done: usize, total: usize, started: Instant) {
-    let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
-    eprint!("\r{label}: {done}/{total} ({rate:.0}/s)   ");
+/// Width of the progress bar, in characters.
+const BAR_WIDTH: usize = 30;
+/// How often the bar is redrawn on a terminal.
+const REDRAW_EVERY: Duration = Duration::from_millis(200);
+
+/// Progress of a run on stderr. The first counter is the one the run ends on and fills the
+/// bar; the others are shown beside it. On a terminal the line is redrawn in place; in a
+/// log, a line is written each time another tenth of the run is done.
+struct Progress {
+    total: usize,
+    counters: Vec<(&'static str, AtomicUsize)>,
+    started: Instant,
+    /// When the first counter reached the total: the run's own duration, without the time
+    /// idle callers take to return (executors still long-polling an empty queue).
+    completed: std::sync::OnceLock<Duration>,
+    finished: std::sync::atomic::AtomicBool,
+}
+
+impl Progress {
+    fn new(total: usize, labels: &[&'static str]) -> Arc<Progress> {
+        Arc::new(Progress {
+            total,
+            counters: labels.iter().map(|label| (*label, AtomicUsize::new(0))).collect(),
+            started: Instant::now(),
+            completed: Default::default(),
+            finished: Default::default(),
+        })
+    }
+
+    fn count(&self, label: &str) {
+        let Some(index) = self.counters.iter().position(|(name, _)| *name == label) else { return };
+        let reached = self.counters[index].1.fetch_add(1, Ordering::Relaxed) + 1;
+        if index == 0 && reached == self.total {
+            let _ = self.completed.set(self.started.elapsed());
+        }
+    }
+
+    /// How long the run took: until the last counted call, or until now.
+    fn elapsed(&self) -> Duration {
+        self.completed.get().copied().unwrap_or_else(|| self.started.elapsed())
+    }
+
+    fn done(&self) -> usize {
+        self.counters[0].1.load(Ordering::Relaxed)
+    }
+
+    fn line(&self) -> String {
+        let done = self.done();
+        let percent = 100 * done / self.total.max(1);
+        let rate = done as f64 / self.elapsed().as_secs_f64().max(1e-9);
+        let counts: Vec<String> = self
+            .counters
+            .iter()
+            .enumerate()
+            .map(|(index, (label, n))| {
+                let n = n.load(Ordering::Relaxed);
+                if index == 0 { format!("{label} {n}/{}", self.total) } else { format!("{label} {n}") }
+            })
+            .collect();
+        format!("[{}] {percent:>3}%  {}  {rate:.0}/s", bar(done, self.total, BAR_WIDTH), counts.join("  "))
+    }
+
+    /// Draws the progress until [`Progress::finish`], in place or once per tenth.
+    fn start_drawing(self: &Arc<Progress>) -> tokio::task::JoinHandle<()> {
+        use std::io::{IsTerminal, Write};
+        let progress = self.clone();
+        let terminal = std::io::stderr().is_terminal();
+        tokio::spawn(async move {
+            let mut tenths_shown = 0;
+            loop {
+                let finished = progress.finished.load(Ordering::Relaxed);
+                let tenths = 10 * progress.done() / progress.total.max(1);
+                if terminal {
+                    eprint!("\r{}", progress.line());
+                } else if (tenths > tenths_shown && tenths < 10) || finished {
+                    tenths_shown = tenths;
+                    eprintln!("{}", progress.line());
+                }
+                let _ = std::io::stderr().flush();
+                if finished {
+                    if terminal {
+                        eprintln!();
+                    }
+                    return;
+                }
+                tokio::time::sleep(REDRAW_EVERY).await;
+            }
+        })
+    }
+
+    /// Draws the final state and ends the progress line.
+    async fn finish(&self, drawing: tokio::task::JoinHandle<()>) {
+        self.finished.store(true, Ordering::Relaxed);
+        let _ = drawing.await;
+    }
+}
+
+/// `done` of `total` as a bar `width` characters wide.
+fn bar(done: usize, total: usize, width: usize) -> String {
+    let filled = (width * done.min(total)).checked_div(total).unwrap_or(width);
+    format!("{}{}", "#".repeat(filled), "-".repeat(width - filled))
 }
 
 async fn submit_all(
@@ -95,13 +192,19 @@ async fn submit_all(
     count: usize,
     clients: usize,
     latencies: Arc<Latencies>,
+    progress: Arc<Progress>,
 ) -> anyhow::Result<()> {
     let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
     let tasks: Vec<_> = (0..clients.max(1))
         .map(|_| {
-            let (client, key, colony, next, latencies) =
-                (client.clone(), submitter.clone(), colonyname.clone(), next.clone(), latencies.clone());
+            let (client, key, colony, next, latencies, progress) = (
+                client.clone(),
+                submitter.clone(),
+                colonyname.clone(),
+                next.clone(),
+                latencies.clone(),
+                progress.clone(),
+            );
             tokio::spawn(async move {
                 loop {
                     let n = next.fetch_add(1, Ordering::Relaxed);
@@ -111,9 +214,7 @@ async fn submit_all(
                     let begun = Instant::now();
                     let _: Process = client.call(&key, SubmitFunctionSpecMsg { spec: Some(spec(&colony, n)) }).await?;
                     latencies.record("submit", begun.elapsed()).await;
-                    if n % 100 == 0 {
-                        progress("submitted", n, count, started);
-                    }
+                    progress.count("submitted");
                 }
             })
         })
@@ -129,11 +230,12 @@ pub async fn submit(target: &Target, count: usize, clients: usize) -> anyhow::Re
     let client = Arc::new(Client::new(target.servers.clone()));
     let colony = create_colony(&client, target, 1).await?;
     let latencies = Arc::new(Latencies::default());
-    let started = Instant::now();
     let submitter = Arc::new(colony.executors[0].clone());
-    submit_all(client, submitter, colony.name.into(), count, clients, latencies.clone()).await?;
-    let took = started.elapsed();
-    eprintln!();
+    let progress = Progress::new(count, &["submitted"]);
+    let drawing = progress.start_drawing();
+    submit_all(client, submitter, colony.name.into(), count, clients, latencies.clone(), progress.clone()).await?;
+    let took = progress.elapsed();
+    progress.finish(drawing).await;
     println!(
         "submit: {count} processes from {clients} clients in {took:.2?}: {:.0} processes/s",
         count as f64 / took.as_secs_f64()
@@ -147,16 +249,16 @@ pub async fn end_to_end(target: &Target, count: usize, clients: usize, executors
     let client = Arc::new(Client::new(target.servers.clone()));
     let colony = create_colony(&client, target, executors).await?;
     let latencies = Arc::new(Latencies::default());
-    let closed = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
+    let progress = Progress::new(count, &["closed", "submitted"]);
+    let drawing = progress.start_drawing();
     let workers: Vec<_> = colony
         .executors
         .iter()
         .map(|key| {
-            let (client, key, closed, latencies) = (client.clone(), key.clone(), closed.clone(), latencies.clone());
+            let (client, key, latencies, progress) = (client.clone(), key.clone(), latencies.clone(), progress.clone());
             let colonyname = colony.name.clone();
             tokio::spawn(async move {
-                while closed.load(Ordering::Relaxed) < count {
+                while progress.done() < count {
                     let begun = Instant::now();
                     let assign = AssignProcessMsg { colonyname: colonyname.clone(), timeout: 1, ..Default::default() };
                     let process: Process = match client.call(&key, assign).await {
@@ -169,22 +271,21 @@ pub async fn end_to_end(target: &Target, count: usize, clients: usize, executors
                     let close = CloseSuccessfulMsg { processid: process.processid, out: vec![] };
                     client.send(&key, &close.into()).await?;
                     latencies.record("close", begun.elapsed()).await;
-                    let done = closed.fetch_add(1, Ordering::Relaxed) + 1;
-                    if done % 100 == 0 {
-                        progress("closed", done, count, started);
-                    }
+                    progress.count("closed");
                 }
                 Ok(())
             })
         })
         .collect();
     let submitter = Arc::new(colony.executors[0].clone());
-    submit_all(client, submitter, colony.name.clone().into(), count, clients, latencies.clone()).await?;
+    submit_all(client, submitter, colony.name.clone().into(), count, clients, latencies.clone(), progress.clone())
+        .await?;
     for worker in workers {
         worker.await??;
     }
-    let took = started.elapsed();
-    eprintln!();
+    // Up to the last close: executors left long-polling an empty queue are not the run.
+    let took = progress.elapsed();
+    progress.finish(drawing).await;
     println!(
         "e2e: {count} processes, {clients} submitters, {executors} executors in {took:.2?}: {:.0} processes/s",
         count as f64 / took.as_secs_f64()
@@ -347,4 +448,36 @@ pub async fn longpoll(target: &Target, waiters: usize, hold: u64, pid: Option<u3
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bar_fills_in_proportion_and_never_overflows() {
+        assert_eq!(bar(0, 10, 10), "----------");
+        assert_eq!(bar(5, 10, 10), "#####-----");
+        assert_eq!(bar(10, 10, 10), "##########");
+        assert_eq!(bar(15, 10, 10), "##########", "more than the total stays full");
+        assert_eq!(bar(1, 3, 10), "###-------");
+        assert_eq!(bar(0, 0, 4), "####", "nothing to do is done");
+    }
+
+    #[test]
+    fn the_progress_line_shows_the_bar_every_counter_and_the_total() {
+        let progress = Progress::new(200, &["closed", "submitted"]);
+        for _ in 0..50 {
+            progress.count("closed");
+        }
+        for _ in 0..120 {
+            progress.count("submitted");
+        }
+        progress.count("unknown");
+        let line = progress.line();
+        assert!(line.starts_with(&format!("[{}]  25%", bar(50, 200, BAR_WIDTH))), "{line}");
+        assert!(line.contains("closed 50/200  submitted 120  "), "{line}");
+        assert!(line.ends_with("/s"), "{line}");
+        assert_eq!(progress.done(), 50);
+    }
 }
