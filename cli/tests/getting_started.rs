@@ -373,3 +373,62 @@ fn a_second_dev_cluster_on_the_same_ports_refuses_to_start() {
     // The first cluster is untouched.
     dev.run(&["colony", "get", "--name", "dev"]);
 }
+
+/// Runs `colonies bench args` and returns its stdout and stderr.
+fn bench(dev: &Dev, args: &[&str]) -> (String, String) {
+    let mut all = vec!["bench"];
+    all.extend_from_slice(args);
+    let output = dev.run(&all);
+    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn the_load_generator_does_the_work_it_reports() {
+    let dev = start_cluster();
+    let (out, progress) = bench(&dev, &["submit", "--count", "40", "--clients", "4"]);
+    assert!(out.contains("submit: 40 processes from 4 clients"), "{out}");
+    assert!(out.contains("submit   n=40 "), "one latency per submit: {out}");
+    let last = progress.lines().last().unwrap_or_default();
+    assert!(last.starts_with(&format!("[{}] 100%  submitted 40/40  ", "#".repeat(30))), "{progress}");
+
+    let (out, progress) = bench(&dev, &["e2e", "--count", "40", "--clients", "2", "--executors", "4"]);
+    assert!(out.contains("e2e: 40 processes, 2 submitters, 4 executors"), "{out}");
+    for call in ["assign   n=40 ", "close    n=40 ", "submit   n=40 "] {
+        assert!(out.contains(call), "{call}: {out}");
+    }
+    let last = progress.lines().last().unwrap_or_default();
+    assert!(last.starts_with(&format!("[{}] 100%  closed 40/40  submitted 40  ", "#".repeat(30))), "{progress}");
+
+    // What the runs did is in the cluster's state: the submit run's processes wait (no
+    // executor of its colony asks), the e2e run's are closed as successful.
+    let stats = dev.json(&["server", "stats"]);
+    assert_eq!(stats["waitingprocesses"], 40, "{stats}");
+    assert_eq!(stats["successfulprocesses"], 40, "{stats}");
+    assert_eq!(stats["runningprocesses"], 0, "{stats}");
+
+    let (out, _) = bench(&dev, &["longpoll", "--waiters", "20", "--hold", "1"]);
+    assert!(out.contains("longpoll: 20 waiting assigns for 1 s; 20 ended with 404"), "{out}");
+
+    // Without the server owner's key no colony can be made for the run.
+    let refused =
+        dev.command(&["bench", "submit", "--count", "1"]).env_remove("COLONIES_SERVER_PRVKEY").output().unwrap();
+    assert!(!refused.status.success());
+    let error = String::from_utf8_lossy(&refused.stderr);
+    assert!(error.contains("COLONIES_SERVER_PRVKEY"), "{error}");
+}
+
+#[test]
+fn the_failover_bench_kills_leaders_of_its_own_cluster_and_reports_each_gap() {
+    let _turn = ONE_CLUSTER_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let output = Command::new(env!("CARGO_BIN_EXE_colonies"))
+        .args(["bench", "failover", "--rounds", "2"])
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    let (out, rounds) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{out}{rounds}");
+    for round in ["round 1: leader ", "round 2: leader "] {
+        assert!(rounds.contains(round), "{rounds}");
+    }
+    assert!(out.contains("failover: 2 leader kills; gap from SIGKILL to the first assign: median "), "{out}");
+}
