@@ -7,7 +7,9 @@
 use secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
 use secp256k1::{Message, PublicKey, SecretKey};
 use sha3::{Digest, Sha3_256};
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Mutex;
 
 /// Half the curve order: a signature with a larger `s` is refused, as the reference does.
 const HALF_ORDER: [u8; 32] = [
@@ -94,6 +96,10 @@ impl PrivateKey {
 /// Recovers the signer's id from a payload and its signature, refusing what the reference
 /// refuses (§2.4): a wrong length, a recovery code out of range, high S, no valid key.
 pub fn recover_id(payload: &str, signature_hex: &str) -> Result<String, CryptoError> {
+    recover_id_of_digest(sha3(payload.as_bytes()), signature_hex)
+}
+
+fn recover_id_of_digest(digest: [u8; 32], signature_hex: &str) -> Result<String, CryptoError> {
     let bytes = hex::decode(signature_hex).map_err(|e| CryptoError(format!("encoding/hex: {e}")))?;
     if bytes.len() != 65 {
         return Err(CryptoError("Invalid signature length".into()));
@@ -114,11 +120,73 @@ pub fn recover_id(payload: &str, signature_hex: &str) -> Result<String, CryptoEr
     let recovery = RecoveryId::from_u8_masked(v & 0x03);
     let invalid = |e: secp256k1::Error| CryptoError(format!("Failed to recover public key: {e}"));
     let signature = RecoverableSignature::from_compact(rs, recovery).map_err(invalid)?;
-    let message = Message::from_digest(sha3(payload.as_bytes()));
+    let message = Message::from_digest(digest);
     // A recovered key verifies the signature by construction (it is solved from the
     // verification equation), so a second ECDSA verify would only double the cost.
     let public_key = signature.recover_ecdsa(message).map_err(invalid)?;
     Ok(id_of(&public_key))
+}
+
+/// A signature and the digest of the payload it signs: all a signer depends on.
+type Signed = (String, [u8; 32]);
+
+/// Signers of the signatures seen lately. Signing is deterministic, so a caller that polls
+/// (an executor long-polling `assign`, a client polling a process) sends the very same
+/// signed request each time; looking the signer up spares recovering it, the costliest step
+/// of a call. A hit returns exactly what recovering would, since the signer is a function of
+/// the signature and the payload's digest alone. Refused signatures are not remembered.
+/// Bounded by two generations: when the newer one is full, the older one is dropped.
+pub struct RecentSigners {
+    generation_size: usize,
+    generations: Mutex<[HashMap<Signed, String>; 2]>,
+}
+
+impl RecentSigners {
+    /// Remembers between `capacity / 2` and `capacity` signers.
+    pub fn new(capacity: usize) -> RecentSigners {
+        RecentSigners { generation_size: (capacity / 2).max(1), generations: Mutex::default() }
+    }
+
+    /// The id of whoever signed `payload`, as [`recover_id`] gives it.
+    pub fn recover(&self, payload: &str, signature_hex: &str) -> Result<String, CryptoError> {
+        let signed = (signature_hex.to_owned(), sha3(payload.as_bytes()));
+        if let Some(id) = self.remembered(&signed) {
+            return Ok(id);
+        }
+        let id = recover_id_of_digest(signed.1, signature_hex)?;
+        self.remember(signed, id.clone());
+        Ok(id)
+    }
+
+    fn generations(&self) -> std::sync::MutexGuard<'_, [HashMap<Signed, String>; 2]> {
+        // The maps are consistent after any panic (single inserts), so keep using them.
+        self.generations.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn remembered(&self, signed: &Signed) -> Option<String> {
+        let [newer, older] = &mut *self.generations();
+        if let Some(id) = newer.get(signed) {
+            return Some(id.clone());
+        }
+        // Still in use: carry it into the newer generation so it outlives the older one.
+        let (signed, id) = older.remove_entry(signed)?;
+        newer.insert(signed, id.clone());
+        Some(id)
+    }
+
+    fn remember(&self, signed: Signed, id: String) {
+        let mut generations = self.generations();
+        if generations[0].len() >= self.generation_size {
+            generations[1] = std::mem::take(&mut generations[0]);
+        }
+        generations[0].insert(signed, id);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        let generations = self.generations();
+        generations[0].len() + generations[1].len()
+    }
 }
 
 #[cfg(test)]
@@ -285,5 +353,43 @@ mod tests {
                 prop_assert!(same_key_flip || id != SERVER_ID);
             }
         }
+    }
+
+    #[test]
+    fn remembered_signers_are_the_recovered_ones_and_never_cross_payloads() {
+        let signers = RecentSigners::new(16);
+        let key = PrivateKey::from_hex(SERVER_KEY).unwrap();
+        let signature = key.sign("poll");
+        for _ in 0..3 {
+            assert_eq!(signers.recover("poll", &signature).unwrap(), SERVER_ID);
+        }
+        assert_eq!(signers.len(), 1, "one signed request, remembered once");
+        // The same signature over another payload is another equation: not the remembered
+        // signer, whatever recovery makes of it.
+        assert_eq!(signers.recover("other", &signature).ok(), recover_id("other", &signature).ok());
+        assert_ne!(signers.recover("other", &signature).ok().as_deref(), Some(SERVER_ID));
+        // A refused signature stays refused and is not remembered.
+        let before = signers.len();
+        let high_s = format!("{}{}", &signature[..64], "f".repeat(66));
+        assert_eq!(signers.recover("poll", &high_s), recover_id("poll", &high_s));
+        assert!(signers.recover("poll", &high_s).is_err());
+        assert_eq!(signers.len(), before);
+    }
+
+    #[test]
+    fn recent_signers_stay_bounded_and_keep_what_is_in_use() {
+        let signers = RecentSigners::new(4);
+        let key = PrivateKey::generate();
+        let polled = key.sign("assign");
+        for n in 0..50 {
+            let payload = format!("submit {n}");
+            assert_eq!(signers.recover(&payload, &key.sign(&payload)).unwrap(), key.id());
+            // A request polled all along is carried from generation to generation.
+            assert_eq!(signers.recover("assign", &polled).unwrap(), key.id());
+            assert!(signers.len() <= 4, "{} remembered", signers.len());
+        }
+        let [newer, older] = &*signers.generations();
+        let assign = (polled, sha3(b"assign"));
+        assert!(newer.contains_key(&assign) || older.contains_key(&assign));
     }
 }

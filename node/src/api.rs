@@ -17,7 +17,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use colonies_client::envelope::{RpcReply, RpcRequest, decode_payload};
-use colonies_client::identity::recover_id;
+use colonies_client::identity::RecentSigners;
 use colonies_client::messages::{Backend, ClusterInfo, ClusterNode, Message, ServerInfo, VersionReply};
 use colonies_raft::{Raft, StateHandle};
 use colonies_statemachine::{ApiError, Command, Op, Time};
@@ -44,6 +44,8 @@ pub struct Node {
     pub serverid: Option<String>,
     /// Changes applied to this node's state, for `/pubsub` subscribers.
     pub events: tokio::sync::broadcast::Sender<colonies_statemachine::Event>,
+    /// Signers of requests seen lately, so a repeated request is not recovered again.
+    pub signers: RecentSigners,
 }
 
 impl Node {
@@ -105,7 +107,7 @@ async fn handle_api(State(node): State<Arc<Node>>, body: Bytes) -> Response {
         "getserverinfomsg" => return server_info(&node),
         _ => {}
     }
-    let caller = match recover_id(&request.payload, &request.signature) {
+    let caller = match node.signers.recover(&request.payload, &request.signature) {
         Ok(caller) => caller,
         Err(e) => return failure(403, &e.0),
     };

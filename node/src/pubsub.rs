@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use colonies_client::envelope::{RpcReply, RpcRequest, decode_payload};
-use colonies_client::identity::recover_id;
 use colonies_client::messages::{Message, SubscribeProcessMsg, SubscribeProcessesMsg};
 use colonies_statemachine::Event;
 use colonies_statemachine::model::Process;
@@ -32,7 +31,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
     let Some(Ok(Frame::Text(text))) = socket.recv().await else { return };
     let Ok(request) = serde_json::from_str::<RpcRequest>(text.as_str()) else { return };
     // A bad signature closes the connection without a message (§7.1).
-    let Ok(caller) = recover_id(&request.payload, &request.signature) else { return };
+    let Ok(caller) = node.signers.recover(&request.payload, &request.signature) else { return };
     let json = decode_payload(&request.payload).unwrap_or_default();
     let message = match Message::decode(&request.payloadtype, &json) {
         Ok(message) => message,

@@ -4,10 +4,15 @@ use crate::api::{self, Node};
 use crate::config::ServerConfig;
 use crate::proposer::Proposer;
 use crate::{leader, waiters::Waiters};
+use colonies_client::identity::RecentSigners;
 use colonies_raft::{Network, Raft, open_stores, raft_config, raft_router};
 use openraft::BasicNode;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// Signed requests whose signers a node remembers: one per polling executor or client of a
+/// large colony, at a few hundred bytes each.
+const RECENT_SIGNERS: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -56,6 +61,7 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
         started: leader::now(),
         serverid: config.serverid.clone(),
         events: event_sender,
+        signers: RecentSigners::new(RECENT_SIGNERS),
     });
     let app = api::router(node.clone())
         .merge(crate::membership::router(node, &config.cluster_secret))
