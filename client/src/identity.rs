@@ -9,7 +9,7 @@ use secp256k1::{Message, PublicKey, SecretKey};
 use sha3::{Digest, Sha3_256};
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Half the curve order: a signature with a larger `s` is refused, as the reference does.
 const HALF_ORDER: [u8; 32] = [
@@ -40,9 +40,27 @@ fn id_of(public_key: &PublicKey) -> String {
     id_of_public_key_hex(&hex::encode(public_key.serialize_uncompressed()))
 }
 
+/// Signatures a key keeps for reuse: an executor's assign survives the calls between two
+/// assigns (set output, add a log, close).
+const SIGNATURES_KEPT: usize = 4;
+
 /// A private key: 32 bytes, written as 64 hex characters.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PrivateKey(SecretKey);
+#[derive(Clone)]
+pub struct PrivateKey {
+    key: SecretKey,
+    /// The last few payloads signed and their signatures, newest last, shared by clones: an
+    /// executor signs the very same assign request between its other calls again and again,
+    /// and signing is deterministic, so the signature is reused instead of computed again.
+    last_signed: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl PartialEq for PrivateKey {
+    fn eq(&self, other: &PrivateKey) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for PrivateKey {}
 
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -57,7 +75,7 @@ impl PrivateKey {
         let bytes: [u8; 32] =
             bytes.try_into().map_err(|_| CryptoError("Invalid private key length, should be 256 bits".into()))?;
         SecretKey::from_secret_bytes(bytes)
-            .map(PrivateKey)
+            .map(PrivateKey::from)
             .map_err(|_| CryptoError("Invalid private key, not a valid secp256k1 scalar".into()))
     }
 
@@ -65,31 +83,52 @@ impl PrivateKey {
         loop {
             // Zero or a value at or above the curve order is not a key; draw again.
             if let Ok(key) = SecretKey::from_secret_bytes(rand::random::<[u8; 32]>()) {
-                return PrivateKey(key);
+                return PrivateKey::from(key);
             }
         }
     }
 
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0.to_secret_bytes())
+        hex::encode(self.key.to_secret_bytes())
     }
 
     /// The uncompressed public key, 130 hex characters starting with `04`.
     pub fn public_key_hex(&self) -> String {
-        hex::encode(PublicKey::from_secret_key(&self.0).serialize_uncompressed())
+        hex::encode(PublicKey::from_secret_key(&self.key).serialize_uncompressed())
     }
 
     pub fn id(&self) -> String {
-        id_of(&PublicKey::from_secret_key(&self.0))
+        id_of(&PublicKey::from_secret_key(&self.key))
     }
 
     /// Signs the payload text (the base64 string of the envelope), 130 hex characters.
     pub fn sign(&self, payload: &str) -> String {
+        if let Some((_, signature)) = self.last_signed().iter().find(|(signed, _)| signed == payload) {
+            return signature.clone();
+        }
+        // Signed without the lock: other tasks signing with a clone of this key go on.
         let message = Message::from_digest(sha3(payload.as_bytes()));
-        let (recovery, rs) = RecoverableSignature::sign_ecdsa_recoverable(message, &self.0).serialize_compact();
+        let (recovery, rs) = RecoverableSignature::sign_ecdsa_recoverable(message, &self.key).serialize_compact();
         let mut bytes = rs.to_vec();
         bytes.push(recovery.to_u8());
-        hex::encode(bytes)
+        let signature = hex::encode(bytes);
+        let mut last_signed = self.last_signed();
+        if last_signed.len() == SIGNATURES_KEPT {
+            last_signed.remove(0);
+        }
+        last_signed.push((payload.to_owned(), signature.clone()));
+        signature
+    }
+
+    fn last_signed(&self) -> std::sync::MutexGuard<'_, Vec<(String, String)>> {
+        // Whatever a panicking holder left is whole pairs: still usable.
+        self.last_signed.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl From<SecretKey> for PrivateKey {
+    fn from(key: SecretKey) -> PrivateKey {
+        PrivateKey { key, last_signed: Arc::default() }
     }
 }
 
@@ -391,5 +430,26 @@ mod tests {
         let [newer, older] = &*signers.generations();
         let assign = (polled, sha3(b"assign"));
         assert!(newer.contains_key(&assign) || older.contains_key(&assign));
+    }
+
+    #[test]
+    fn a_repeated_payload_gets_the_signature_a_fresh_signer_computes() {
+        let key = PrivateKey::generate();
+        let clone = key.clone();
+        let first = key.sign("assign");
+        assert_eq!(clone.sign("assign"), first, "clones share what was signed last");
+        let other = key.sign("close");
+        assert_ne!(other, first);
+        assert_eq!(recover_id("close", &other).unwrap(), key.id());
+        assert_eq!(key.sign("assign"), first);
+        for n in 0..2 * SIGNATURES_KEPT {
+            let payload = format!("log {n}");
+            assert_eq!(recover_id(&payload, &key.sign(&payload)).unwrap(), key.id());
+        }
+        assert!(key.last_signed().len() <= SIGNATURES_KEPT);
+        assert_eq!(key.sign("assign"), first, "forgotten, then signed again alike");
+        let fresh = PrivateKey::from_hex(&key.to_hex()).unwrap();
+        assert_eq!(fresh.sign("assign"), first, "what a key with nothing remembered signs");
+        assert_eq!(fresh, key, "keys compare by their secret only");
     }
 }
