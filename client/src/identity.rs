@@ -43,6 +43,9 @@ fn id_of(public_key: &PublicKey) -> String {
 /// Signatures a key keeps for reuse: an executor's assign survives the calls between two
 /// assigns (set output, add a log, close).
 const SIGNATURES_KEPT: usize = 4;
+/// Only small payloads are kept: polls are small, and a big submitted spec is not worth the
+/// memory of a copy.
+const KEPT_PAYLOAD_MAX: usize = 4096;
 
 /// A private key: 32 bytes, written as 64 hex characters.
 #[derive(Clone)]
@@ -112,11 +115,13 @@ impl PrivateKey {
         let mut bytes = rs.to_vec();
         bytes.push(recovery.to_u8());
         let signature = hex::encode(bytes);
-        let mut last_signed = self.last_signed();
-        if last_signed.len() == SIGNATURES_KEPT {
-            last_signed.remove(0);
+        if payload.len() <= KEPT_PAYLOAD_MAX {
+            let mut last_signed = self.last_signed();
+            if last_signed.len() == SIGNATURES_KEPT {
+                last_signed.remove(0);
+            }
+            last_signed.push((payload.to_owned(), signature.clone()));
         }
-        last_signed.push((payload.to_owned(), signature.clone()));
         signature
     }
 
@@ -447,6 +452,9 @@ mod tests {
             assert_eq!(recover_id(&payload, &key.sign(&payload)).unwrap(), key.id());
         }
         assert!(key.last_signed().len() <= SIGNATURES_KEPT);
+        let big = "x".repeat(KEPT_PAYLOAD_MAX + 1);
+        assert_eq!(recover_id(&big, &key.sign(&big)).unwrap(), key.id());
+        assert!(key.last_signed().iter().all(|(payload, _)| payload.len() <= KEPT_PAYLOAD_MAX), "not kept");
         assert_eq!(key.sign("assign"), first, "forgotten, then signed again alike");
         let fresh = PrivateKey::from_hex(&key.to_hex()).unwrap();
         assert_eq!(fresh.sign("assign"), first, "what a key with nothing remembered signs");
