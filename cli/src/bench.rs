@@ -6,10 +6,11 @@ use crate::dev::LocalCluster;
 use anyhow::{Context, bail};
 use colonies_client::identity::PrivateKey;
 use colonies_client::messages::{
-    AddColonyMsg, AddExecutorMsg, ApproveExecutorMsg, AssignProcessMsg, CloseSuccessfulMsg, SubmitFunctionSpecMsg,
+    AddColonyMsg, AddExecutorMsg, AddUserMsg, ApproveExecutorMsg, AssignProcessMsg, CloseSuccessfulMsg,
+    SubmitFunctionSpecMsg,
 };
 use colonies_client::rpc::Client;
-use colonies_statemachine::model::{Colony, Conditions, Executor, FunctionSpec, Process};
+use colonies_statemachine::model::{Colony, Conditions, Executor, FunctionSpec, Process, User};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,10 +41,12 @@ impl Latencies {
     }
 }
 
-/// A colony made for the run, with `executors` approved executors of type `bench`.
+/// A colony made for the run, with `executors` approved executors of type `bench` and a
+/// user who submits, as people and services submit work in a colony.
 struct BenchColony {
     name: String,
     executors: Vec<PrivateKey>,
+    submitter: PrivateKey,
 }
 
 async fn create_colony(client: &Client, target: &Target, executors: usize) -> anyhow::Result<BenchColony> {
@@ -52,8 +55,12 @@ async fn create_colony(client: &Client, target: &Target, executors: usize) -> an
     let name = format!("bench-{}", &owner.id()[..8]);
     let colony = Colony { colonyid: owner.id(), name: name.clone() };
     let _: Colony = client.call(&server, AddColonyMsg { colony: Some(colony) }).await.context("adding the colony")?;
+    let submitter = PrivateKey::generate();
+    let user =
+        User { colonyname: name.clone(), userid: submitter.id(), name: "bench-submitter".into(), ..User::default() };
+    let _: User = client.call(&owner, AddUserMsg { user: Some(user) }).await.context("adding the submitting user")?;
     let mut keys = Vec::new();
-    for n in 0..executors.max(1) {
+    for n in 0..executors {
         let key = PrivateKey::generate();
         let executor = Executor {
             executorid: key.id(),
@@ -67,7 +74,7 @@ async fn create_colony(client: &Client, target: &Target, executors: usize) -> an
         client.send(&owner, &approve.into()).await?;
         keys.push(key);
     }
-    Ok(BenchColony { name, executors: keys })
+    Ok(BenchColony { name, executors: keys, submitter })
 }
 
 fn spec(colonyname: &str, n: usize) -> FunctionSpec {
@@ -228,9 +235,9 @@ async fn submit_all(
 /// `bench submit`: `count` submits from `clients` concurrent clients.
 pub async fn submit(target: &Target, count: usize, clients: usize) -> anyhow::Result<()> {
     let client = Arc::new(Client::new(target.servers.clone()));
-    let colony = create_colony(&client, target, 1).await?;
+    let colony = create_colony(&client, target, 0).await?;
     let latencies = Arc::new(Latencies::default());
-    let submitter = Arc::new(colony.executors[0].clone());
+    let submitter = Arc::new(colony.submitter.clone());
     let progress = Progress::new(count, &["submitted"]);
     let drawing = progress.start_drawing();
     submit_all(client, submitter, colony.name.into(), count, clients, latencies.clone(), progress.clone()).await?;
@@ -246,6 +253,9 @@ pub async fn submit(target: &Target, count: usize, clients: usize) -> anyhow::Re
 
 /// `bench e2e`: `executors` executors assign and close while `count` specs are submitted.
 pub async fn end_to_end(target: &Target, count: usize, clients: usize, executors: usize) -> anyhow::Result<()> {
+    if executors == 0 {
+        bail!("an end-to-end run needs at least one executor (--executors)");
+    }
     let client = Arc::new(Client::new(target.servers.clone()));
     let colony = create_colony(&client, target, executors).await?;
     let latencies = Arc::new(Latencies::default());
@@ -277,7 +287,7 @@ pub async fn end_to_end(target: &Target, count: usize, clients: usize, executors
             })
         })
         .collect();
-    let submitter = Arc::new(colony.executors[0].clone());
+    let submitter = Arc::new(colony.submitter.clone());
     submit_all(client, submitter, colony.name.clone().into(), count, clients, latencies.clone(), progress.clone())
         .await?;
     for worker in workers {
@@ -353,8 +363,8 @@ async fn measure_failovers(cluster: &mut LocalCluster, server: &PrivateKey, roun
         // One waiting process per round, submitted before the kill: the gap ends when an
         // executor is handed it by the new leader.
         let leader = loop {
-            let submitted =
-                client.call::<Process>(executor, SubmitFunctionSpecMsg { spec: Some(spec(&colony.name, round)) });
+            let submitted = client
+                .call::<Process>(&colony.submitter, SubmitFunctionSpecMsg { spec: Some(spec(&colony.name, round)) });
             if submitted.await.is_ok()
                 && let Some(leader) = leader_of(&http, ports).await
             {

@@ -409,6 +409,11 @@ fn the_load_generator_does_the_work_it_reports() {
     let (out, _) = bench(&dev, &["longpoll", "--waiters", "20", "--hold", "1"]);
     assert!(out.contains("longpoll: 20 waiting assigns for 1 s; 20 ended with 404"), "{out}");
 
+    let no_executors = dev.command(&["bench", "e2e", "--count", "1", "--executors", "0"]).output().unwrap();
+    assert!(!no_executors.status.success(), "nobody would ever close the processes");
+    let error = String::from_utf8_lossy(&no_executors.stderr);
+    assert!(error.contains("at least one executor"), "{error}");
+
     // Without the server owner's key no colony can be made for the run.
     let refused =
         dev.command(&["bench", "submit", "--count", "1"]).env_remove("COLONIES_SERVER_PRVKEY").output().unwrap();
