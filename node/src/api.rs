@@ -7,6 +7,7 @@
 use crate::config::Peers;
 use crate::dispatch::{Action, dispatch, reply_json, to_json};
 use crate::leader::now;
+use crate::leadership::{CatchUp, CatchUpError, has_lost_its_majority, routable_leader};
 use crate::proposer::{COMMIT_TIMEOUT, ProposeError, Proposer};
 use crate::routing::{self, Route, failure, route};
 use crate::waiters::Waiters;
@@ -46,6 +47,10 @@ pub struct Node {
     pub events: tokio::sync::broadcast::Sender<colonies_statemachine::Event>,
     /// Signers of requests seen lately, so a repeated request is not recovered again.
     pub signers: RecentSigners,
+    /// Whether this leader's applied state has caught up with its log in its term.
+    pub catch_up: CatchUp,
+    /// The leader calls should go to, kept current for parked long-polls.
+    pub leader: tokio::sync::watch::Receiver<Option<u64>>,
 }
 
 impl Node {
@@ -124,10 +129,17 @@ async fn handle_api(State(node): State<Arc<Node>>, body: Bytes) -> Response {
         Action::Cluster => return cluster_info(&node, &caller, payloadtype),
         _ => {}
     }
-    let leader = node.raft.metrics().borrow().current_leader;
+    let leader = routable_leader(&node.raft.metrics().borrow());
     match route(node.id, leader, &node.addresses()) {
         Route::Here => {}
         elsewhere => return send_to_leader(&node, elsewhere, body).await,
+    }
+    // Every answer below is judged against the applied state, so it must hold what this
+    // leader committed; until then the answer is a retryable 503, never a final refusal.
+    match node.catch_up.ensure(&node.raft).await {
+        Ok(()) => {}
+        Err(CatchUpError::NotLeader) => return reroute(&node, body).await,
+        Err(e @ CatchUpError::Unavailable) => return failure(503, &e.to_string()),
     }
     ensure_server_id(&node).await;
     match action {
@@ -208,9 +220,9 @@ async fn assign(node: &Node, caller: String, op: Op, timeout: i64, payloadtype: 
     }
     let deadline = (timeout > 0).then(|| Instant::now() + Duration::from_secs(timeout as u64));
     let notify = node.waiters.notify(colonyname, executortype.as_deref().unwrap_or_default());
-    // Server metrics change only with the vote, role, leader or membership: watching the
-    // full metrics would wake every parked executor at each heartbeat.
-    let mut metrics = node.raft.server_metrics();
+    // Changes only when the leader does or this one loses its majority: watching the full
+    // metrics would wake every parked executor at each heartbeat.
+    let mut leader = node.leader.clone();
     loop {
         // Registered before looking at the queue, so a submit in between still wakes us.
         let notified = notify.notified();
@@ -254,8 +266,8 @@ async fn assign(node: &Node, caller: String, op: Op, timeout: i64, payloadtype: 
         tokio::select! {
             _ = notified => {}
             _ = tokio::time::sleep(nap) => {}
-            changed = metrics.changed() => {
-                let leading = changed.is_ok() && metrics.borrow().current_leader == Some(node.id);
+            changed = leader.changed() => {
+                let leading = changed.is_ok() && *leader.borrow() == Some(node.id);
                 if !leading {
                     return Box::pin(reroute(node, body)).await;
                 }
@@ -306,7 +318,7 @@ fn cluster_info(node: &Node, caller: &str, payloadtype: &str) -> Response {
     if let Err(e) = node.state.read().state.require_server_owner(caller) {
         return error(&e);
     }
-    let leader = node.raft.metrics().borrow().current_leader;
+    let leader = routable_leader(&node.raft.metrics().borrow());
     let addresses = node.addresses();
     let nodes: Vec<ClusterNode> = addresses.0.iter().map(|(id, addr)| cluster_node(*id, addr)).collect();
     let leader = leader.and_then(|l| addresses.0.get(&l).map(|addr| cluster_node(l, addr))).unwrap_or_default();
@@ -316,6 +328,12 @@ fn cluster_info(node: &Node, caller: &str, payloadtype: &str) -> Response {
 /// `GET /cluster`: this node's view of the cluster, for people and tests.
 async fn cluster_status(State(node): State<Arc<Node>>) -> Response {
     let metrics = node.raft.metrics().borrow().clone();
+    // A leader cut off from the majority says so instead of claiming to lead.
+    let state = if has_lost_its_majority(&metrics) {
+        "LeaderWithoutMajority".to_string()
+    } else {
+        format!("{:?}", metrics.state)
+    };
     let voters: Vec<u64> = metrics.membership_config.membership().voter_ids().collect();
     let nodes: Vec<serde_json::Value> = node
         .addresses()
@@ -325,9 +343,10 @@ async fn cluster_status(State(node): State<Arc<Node>>) -> Response {
         .collect();
     let status = serde_json::json!({
         "id": node.id,
-        "leader": metrics.current_leader,
+        "leader": routable_leader(&metrics),
         "term": metrics.current_term,
-        "state": format!("{:?}", metrics.state),
+        "state": state,
+        "millis_since_quorum_ack": metrics.millis_since_quorum_ack,
         "last_log_index": metrics.last_log_index,
         "last_applied": metrics.last_applied.map(|l| l.index),
         "snapshot": metrics.snapshot.map(|l| l.index),

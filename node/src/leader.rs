@@ -4,10 +4,9 @@
 //! `apply` re-checks each against the command's own time, so a tick proposed by a node that
 //! has just lost leadership cannot fire anything early or twice.
 
-use crate::proposer::Proposer;
-use crate::waiters::Waiters;
-use colonies_raft::{Raft, StateHandle};
+use crate::api::Node;
 use colonies_statemachine::{Command, Op, Time};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the leader looks for passed deadlines. Timeouts fire at most this late.
@@ -21,20 +20,13 @@ pub fn now() -> Time {
     Time::from_unix_nanos(nanos)
 }
 
-pub async fn run(
-    id: u64,
-    raft: Raft,
-    state: StateHandle,
-    proposer: Proposer,
-    waiters: Waiters,
-    serverid: Option<String>,
-) {
+pub async fn run(node: Arc<Node>) {
     let mut ticker = tokio::time::interval(TIMER_PERIOD);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut was_leading = false;
     loop {
         ticker.tick().await;
-        let leading = raft.server_metrics().borrow().current_leader == Some(id);
+        let leading = *node.leader.borrow() == Some(node.id);
         let elected = leading && !was_leading;
         was_leading = leading;
         if !leading {
@@ -42,22 +34,22 @@ pub async fn run(
         }
         // Executors that polled a new leader before it applied what earlier leaders
         // committed saw an empty queue; once caught up, let them look again.
-        if elected && raft.ensure_linearizable().await.is_ok() {
-            waiters.wake_all();
+        if elected && node.catch_up.ensure(&node.raft).await.is_ok() {
+            node.waiters.wake_all();
         }
         let (needs_server_id, due) = {
-            let applied = state.read();
+            let applied = node.state.read();
             let due = applied.state.next_deadline().is_some_and(|deadline| deadline < now());
             (applied.state.server_id().is_empty(), due)
         };
-        if needs_server_id && let Some(serverid) = &serverid {
+        if needs_server_id && let Some(serverid) = &node.serverid {
             let op = Op::SetServerId { serverid: serverid.clone() };
-            if let Ok(Err(e)) = proposer.propose(Command { caller: String::new(), now: now(), op }).await {
+            if let Ok(Err(e)) = node.proposer.propose(Command { caller: String::new(), now: now(), op }).await {
                 tracing::warn!("the configured server id was not set: {}", e.message);
             }
         }
         if due {
-            let _ = proposer.propose(Command { caller: String::new(), now: now(), op: Op::Tick }).await;
+            let _ = node.proposer.propose(Command { caller: String::new(), now: now(), op: Op::Tick }).await;
         }
     }
 }

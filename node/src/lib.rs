@@ -5,6 +5,7 @@ mod api;
 pub mod config;
 pub mod dispatch;
 mod leader;
+mod leadership;
 mod membership;
 mod proposer;
 mod pubsub;

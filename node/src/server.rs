@@ -2,6 +2,7 @@
 
 use crate::api::{self, Node};
 use crate::config::ServerConfig;
+use crate::leadership::{CatchUp, watch_routable_leader};
 use crate::proposer::Proposer;
 use crate::{leader, waiters::Waiters};
 use colonies_client::identity::RecentSigners;
@@ -47,12 +48,13 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     .map_err(|e| NodeError::Raft(e.to_string()))?;
     let proposer = Proposer::start(raft.clone());
     let waiters = Waiters::start(events);
+    let leader = watch_routable_leader(raft.clone());
     let node = Arc::new(Node {
         id: config.nodeid,
         raft: raft.clone(),
-        state: state.clone(),
-        proposer: proposer.clone(),
-        waiters: waiters.clone(),
+        state,
+        proposer,
+        waiters,
         peers: config.peers.clone(),
         forward: config.forward,
         http: reqwest::Client::new(),
@@ -62,9 +64,11 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
         serverid: config.serverid.clone(),
         events: event_sender,
         signers: RecentSigners::new(RECENT_SIGNERS),
+        catch_up: CatchUp::default(),
+        leader,
     });
     let app = api::router(node.clone())
-        .merge(crate::membership::router(node, &config.cluster_secret))
+        .merge(crate::membership::router(node.clone(), &config.cluster_secret))
         .merge(raft_router(raft.clone(), &config.cluster_secret));
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -75,7 +79,7 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     if !config.join {
         tokio::spawn(form_cluster(raft.clone(), config.peers.0.clone()));
     }
-    tokio::spawn(leader::run(config.nodeid, raft.clone(), state, proposer, waiters, config.serverid.clone()));
+    tokio::spawn(leader::run(node.clone()));
 
     serve(listener, app).await;
     let _ = raft.shutdown().await;
