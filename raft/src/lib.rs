@@ -55,6 +55,11 @@ pub enum OpenError {
     Snapshot(String),
     #[error("cannot start the disk flushing thread: {0}")]
     Thread(String),
+    #[error(
+        "the store in this data folder is inconsistent: {0}; it cannot be served from. Move the folder \
+         away and rejoin the cluster under a new node id"
+    )]
+    Inconsistent(String),
 }
 
 /// Opens (or creates) the stores of one node in `dir`.
@@ -65,7 +70,23 @@ pub fn open_stores(dir: &std::path::Path) -> Result<(LogStore, StateMachineStore
         .cache_capacity(64 * 1024 * 1024)
         .open()?;
     let flusher = flusher::Flusher::start(db.clone()).map_err(|e| OpenError::Thread(e.to_string()))?;
-    let log_store = LogStore::open(&db, flusher.clone())?;
-    let state_machine = StateMachineStore::open(&db, flusher)?;
+    let state_machine = StateMachineStore::open(&db, flusher.clone())?;
+    let log_store = LogStore::open(&db, flusher, state_machine.snapshot_index())?;
+    check_consistent(&log_store, &state_machine)?;
     Ok((log_store, state_machine))
+}
+
+/// The log may only be purged up to what the snapshot holds: entries purged beyond it are
+/// lost to this node's state for good.
+fn check_consistent(log_store: &LogStore, state_machine: &StateMachineStore) -> Result<(), OpenError> {
+    let purged = log_store.purged_on_disk().map_err(|e| OpenError::Inconsistent(e.to_string()))?;
+    let snapshot = *state_machine.snapshot_index().borrow();
+    match purged {
+        Some(purged) if Some(purged.index) > snapshot => Err(OpenError::Inconsistent(format!(
+            "the log is purged up to index {} but the snapshot ends at {}",
+            purged.index,
+            snapshot.map_or("nothing".to_string(), |index| index.to_string())
+        ))),
+        _ => Ok(()),
+    }
 }

@@ -17,7 +17,7 @@ use openraft::{
 use std::io::Cursor;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 const SNAPSHOT_META: &[u8] = b"meta";
 const SNAPSHOT_DATA: &[u8] = b"data";
@@ -51,6 +51,8 @@ pub struct StateMachineStore {
     flusher: Flusher,
     events: broadcast::Sender<Event>,
     snapshot_count: Arc<AtomicU64>,
+    /// The last log index of the snapshot on disk, for the log store's purges.
+    snapshot_index: Arc<watch::Sender<Option<u64>>>,
 }
 
 fn sm_error(verb: ErrorVerb, error: impl std::error::Error + 'static) -> StorageError {
@@ -66,13 +68,25 @@ impl StateMachineStore {
     pub(crate) fn open(db: &sled::Db, flusher: Flusher) -> Result<StateMachineStore, OpenError> {
         let snapshots = db.open_tree("snapshot")?;
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
-        let store =
-            StateMachineStore { applied: Arc::default(), snapshots, flusher, events, snapshot_count: Arc::default() };
+        let store = StateMachineStore {
+            applied: Arc::default(),
+            snapshots,
+            flusher,
+            events,
+            snapshot_count: Arc::default(),
+            snapshot_index: Arc::new(watch::channel(None).0),
+        };
         if let Some((meta, data)) = store.stored_snapshot().map_err(|e| OpenError::Snapshot(e.to_string()))? {
             let state = State::from_snapshot(&data).map_err(|e| OpenError::Snapshot(e.to_string()))?;
             store.replace(state, &meta);
+            store.snapshot_index.send_replace(meta.last_log_id.map(|id| id.index));
         }
         Ok(store)
+    }
+
+    /// The last log index of the snapshot on disk, from now on.
+    pub(crate) fn snapshot_index(&self) -> watch::Receiver<Option<u64>> {
+        self.snapshot_index.subscribe()
     }
 
     pub fn state(&self) -> StateHandle {
@@ -121,7 +135,10 @@ impl StateMachineStore {
         batch.insert(SNAPSHOT_META, encode(meta));
         batch.insert(SNAPSHOT_DATA, data);
         self.snapshots.apply_batch(batch).map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
-        self.flusher.flush().await.map_err(|e| snapshot_error(ErrorVerb::Write, e))
+        self.flusher.flush().await.map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
+        let index = meta.last_log_id.map(|id| id.index);
+        self.snapshot_index.send_if_modified(|stored| std::mem::replace(stored, index) != index);
+        Ok(())
     }
 }
 
