@@ -60,6 +60,11 @@ impl Node {
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// The exit code of a node process that has ended by itself.
+    pub fn exit_code(&mut self) -> Option<i32> {
+        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()).and_then(|status| status.code())
+    }
 }
 
 pub struct Cluster {

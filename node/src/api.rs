@@ -28,6 +28,8 @@ use tokio::time::Instant;
 
 /// How often a waiter re-checks a paused colony.
 const PAUSED_RECHECK: Duration = Duration::from_millis(500);
+/// A node whose applied state lags its log by more than this many entries is not ready.
+const READY_MAX_LAG: u64 = 1000;
 
 pub struct Node {
     pub id: u64,
@@ -73,6 +75,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/api", post(handle_api).fallback(not_found))
         .route("/pubsub", get(crate::pubsub::upgrade))
         .route("/health", get(health))
+        .route("/ready", get(ready))
         .route("/cluster", get(cluster_status))
         .route("/cluster/digest", get(state_digest))
         .fallback(not_found)
@@ -84,9 +87,38 @@ async fn not_found() -> Response {
         .into_response()
 }
 
-async fn health() -> Response {
-    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], "")
-        .into_response()
+/// Liveness: the process and its Raft core run. (A core stopped by a storage error also
+/// ends the process; this covers the moment in between.)
+async fn health(State(node): State<Arc<Node>>) -> Response {
+    let running = node.raft.metrics().borrow().running_state.is_ok();
+    let status = if running { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], "").into_response()
+}
+
+/// Readiness: the node knows a leader that can serve and has applied its log (up to
+/// `READY_MAX_LAG` entries), so a load balancer may send it calls. A follower learns how
+/// far the log goes from its leader's appends, so one that is still being sent a snapshot
+/// reads as ready once it knows the leader; its reads are forwarded to the leader anyway.
+async fn ready(State(node): State<Arc<Node>>) -> Response {
+    let unready = {
+        let metrics = node.raft.metrics();
+        let metrics = metrics.borrow();
+        let applied = metrics.last_applied.map_or(0, |l| l.index);
+        let logged = metrics.last_log_index.unwrap_or_default();
+        if metrics.running_state.is_err() {
+            Some("the Raft core stopped".to_string())
+        } else if routable_leader(&metrics).is_none() {
+            Some("no leader that can serve is known".to_string())
+        } else if applied + READY_MAX_LAG < logged {
+            Some(format!("applied {applied} of {logged} log entries"))
+        } else {
+            None
+        }
+    };
+    match unready {
+        None => StatusCode::OK.into_response(),
+        Some(why) => failure(503, &format!("Not ready: {why}")),
+    }
 }
 
 fn ok(payloadtype: &str, json: &[u8]) -> Response {

@@ -11,6 +11,7 @@ mod proposer;
 mod pubsub;
 pub mod routing;
 mod server;
+mod startup;
 mod waiters;
 
 pub use config::ServerConfig;

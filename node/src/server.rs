@@ -4,6 +4,7 @@ use crate::api::{self, Node};
 use crate::config::ServerConfig;
 use crate::leadership::{CatchUp, watch_routable_leader};
 use crate::proposer::Proposer;
+use crate::startup::Gate;
 use crate::{leader, waiters::Waiters};
 use colonies_client::identity::RecentSigners;
 use colonies_raft::{Network, Raft, open_stores, raft_config, raft_router};
@@ -25,14 +26,55 @@ pub enum NodeError {
     Raft(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: String, source: std::io::Error },
+    #[error("cannot create the data folder {path:?}: {source}")]
+    DataDir { path: std::path::PathBuf, source: std::io::Error },
+    #[error("the Raft core stopped: {0}; exiting so that a supervisor can restart this node")]
+    CoreStopped(String),
 }
 
+/// Runs a node until it is told to stop (Ok) or its Raft core stops on an error (Err: the
+/// process should exit non-zero so that a supervisor restarts it; a node whose storage
+/// failed must not stay up pretending to be a member).
 pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     if !config.peers.0.contains_key(&config.nodeid) {
         return Err(NodeError::NotAPeer(config.nodeid));
     }
     std::fs::create_dir_all(&config.datadir)
-        .map_err(|e| NodeError::Open(colonies_raft::OpenError::Snapshot(e.to_string())))?;
+        .map_err(|source| NodeError::DataDir { path: config.datadir.clone(), source })?;
+    // Listen first: loading the state can take seconds, and meanwhile the node says so.
+    let addr = format!("{}:{}", config.host, config.port);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|source| NodeError::Listen { addr: addr.clone(), source })?;
+    tracing::info!(node = config.nodeid, %addr, "listening; loading the state");
+    let gate = Gate::default();
+    let server = tokio::spawn(serve(listener, gate.router()));
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    let outcome = tokio::select! {
+        started = start(&config, &gate) => match started {
+            Ok(raft) => {
+                let outcome = tokio::select! {
+                    () = &mut shutdown => Ok(()),
+                    reason = core_stopped(&raft) => Err(NodeError::CoreStopped(reason)),
+                };
+                let _ = raft.shutdown().await;
+                outcome
+            }
+            Err(e) => Err(e),
+        },
+        () = &mut shutdown => Ok(()),
+    };
+    server.abort();
+    if let Err(e) = &outcome {
+        tracing::error!("the node stops: {e}");
+    }
+    outcome
+}
+
+/// Opens the stores, starts Raft (which re-applies the log since the last snapshot), opens
+/// the gate to the full API and starts the leader's duties.
+async fn start(config: &ServerConfig, gate: &Gate) -> Result<Raft, NodeError> {
     let (log_store, state_machine) = open_stores(&config.datadir)?;
     let state = state_machine.state();
     let events = state_machine.subscribe();
@@ -67,23 +109,30 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
         catch_up: CatchUp::default(),
         leader,
     });
-    let app = api::router(node.clone())
-        .merge(crate::membership::router(node.clone(), &config.cluster_secret))
-        .merge(raft_router(raft.clone(), &config.cluster_secret));
-    let addr = format!("{}:{}", config.host, config.port);
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|source| NodeError::Listen { addr: addr.clone(), source })?;
-    tracing::info!(node = config.nodeid, %addr, "listening");
-
+    gate.open(
+        api::router(node.clone())
+            .merge(crate::membership::router(node.clone(), &config.cluster_secret))
+            .merge(raft_router(raft.clone(), &config.cluster_secret)),
+    );
+    tracing::info!(node = config.nodeid, "state loaded; serving");
     if !config.join {
         tokio::spawn(form_cluster(raft.clone(), config.peers.0.clone()));
     }
-    tokio::spawn(leader::run(node.clone()));
+    tokio::spawn(leader::run(node));
+    Ok(raft)
+}
 
-    serve(listener, app).await;
-    let _ = raft.shutdown().await;
-    Ok(())
+/// Returns why the Raft core stopped (a storage error, say) once it has.
+async fn core_stopped(raft: &Raft) -> String {
+    let mut metrics = raft.metrics();
+    loop {
+        if let Err(fatal) = &metrics.borrow_and_update().running_state {
+            return fatal.to_string();
+        }
+        if metrics.changed().await.is_err() {
+            return "the Raft core ended".into();
+        }
+    }
 }
 
 /// The smallest read buffer hyper allows: a parked long-poll holds its connection's buffer
@@ -91,23 +140,18 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
 /// through it.
 const READ_BUFFER: usize = 8192;
 
-/// Accepts connections until the node is told to stop; requests in flight then end with
-/// the process (clients retry elsewhere).
+/// Accepts connections until the task is aborted (the node stops); requests in flight then
+/// end with the process (clients retry elsewhere).
 async fn serve(listener: tokio::net::TcpListener, app: axum::Router) {
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    // Out of file descriptors, say: back off instead of spinning.
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = &mut shutdown => return,
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors, say: back off instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
         let service = hyper_util::service::TowerToHyperService::new(app.clone());
