@@ -53,6 +53,8 @@ pub struct Node {
     pub catch_up: CatchUp,
     /// The leader calls should go to, kept current for parked long-polls.
     pub leader: tokio::sync::watch::Receiver<Option<u64>>,
+    /// Seconds of history to keep, when retention is on.
+    pub retention: Option<i64>,
 }
 
 impl Node {

@@ -35,6 +35,20 @@ pub struct ServerConfig {
     /// Take a snapshot (and compact the log) after this many log entries.
     #[arg(long, env = "COLONIES_SNAPSHOT_LOGS", default_value_t = 10_000)]
     pub snapshot_logs: u64,
+    /// Remove processes and workflows that ended, and log lines written, more than
+    /// `--retention-policy` seconds ago (never waiting or running work).
+    #[arg(long, env = "COLONIES_RETENTION")]
+    pub retention: bool,
+    /// How long history is kept with `--retention`, in seconds.
+    #[arg(long, env = "COLONIES_RETENTION_POLICY", default_value_t = 604_800, value_parser = clap::value_parser!(i64).range(1..))]
+    pub retention_policy: i64,
+}
+
+impl ServerConfig {
+    /// Seconds of history to keep, when retention is on.
+    pub fn retention(&self) -> Option<i64> {
+        self.retention.then_some(self.retention_policy)
+    }
 }
 
 /// Node id -> `host:port`.

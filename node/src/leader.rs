@@ -1,4 +1,5 @@
-//! What only the leader does: set the server owner id once, and fire timers (design note 4).
+//! What only the leader does: set the server owner id once, fire timers (design note 4) and
+//! remove expired history when retention is on.
 //!
 //! Deadlines live in the replicated state, so whichever node leads finds every pending one;
 //! `apply` re-checks each against the command's own time, so a tick proposed by a node that
@@ -11,6 +12,9 @@ use std::time::Duration;
 
 /// How often the leader looks for passed deadlines. Timeouts fire at most this late.
 const TIMER_PERIOD: Duration = Duration::from_millis(100);
+/// How often the leader looks for expired history with retention on. A backlog is removed
+/// one batch per `TIMER_PERIOD` until none is left.
+const RETENTION_PERIOD: Duration = Duration::from_secs(10);
 
 pub fn now() -> Time {
     let nanos = std::time::SystemTime::now()
@@ -24,6 +28,7 @@ pub async fn run(node: Arc<Node>) {
     let mut ticker = tokio::time::interval(TIMER_PERIOD);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut was_leading = false;
+    let mut retention_checked = tokio::time::Instant::now();
     loop {
         ticker.tick().await;
         let leading = *node.leader.borrow() == Some(node.id);
@@ -50,6 +55,19 @@ pub async fn run(node: Arc<Node>) {
         }
         if due {
             let _ = node.proposer.propose(Command { caller: String::new(), now: now(), op: Op::Tick }).await;
+        }
+        if let Some(policy) = node.retention
+            && retention_checked.elapsed() >= RETENTION_PERIOD
+        {
+            let cutoff = now().plus_seconds(-policy);
+            if node.state.read().state.has_expired(cutoff) {
+                let _ = node
+                    .proposer
+                    .propose(Command { caller: String::new(), now: now(), op: Op::Retain { cutoff } })
+                    .await;
+            } else {
+                retention_checked = tokio::time::Instant::now();
+            }
         }
     }
 }

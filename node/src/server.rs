@@ -108,6 +108,7 @@ async fn start(config: &ServerConfig, gate: &Gate) -> Result<Raft, NodeError> {
         signers: RecentSigners::new(RECENT_SIGNERS),
         catch_up: CatchUp::default(),
         leader,
+        retention: config.retention(),
     });
     gate.open(
         api::router(node.clone())

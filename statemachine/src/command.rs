@@ -151,4 +151,8 @@ pub enum Op {
     },
     /// Fires every wait and exec deadline that has passed at `now`.
     Tick,
+    /// Removes a batch of history that ended before `cutoff` (retention).
+    Retain {
+        cutoff: crate::time::Time,
+    },
 }

@@ -19,6 +19,7 @@ pub mod command;
 mod ops;
 pub mod queries;
 pub mod resources;
+mod retention;
 pub mod state;
 
 pub use command::{Command, Op};

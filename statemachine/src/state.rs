@@ -167,6 +167,7 @@ impl State {
                 self.fire_deadlines(now);
                 Ok(Reply::Empty)
             }
+            Op::Retain { cutoff } => self.retain(*cutoff),
         }?;
         self.data.clock = now;
         Ok(reply)

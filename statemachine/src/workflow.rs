@@ -331,7 +331,7 @@ impl State {
         Ok(Reply::Empty)
     }
 
-    fn delete_graph(&mut self, processgraphid: &str) {
+    pub(crate) fn delete_graph(&mut self, processgraphid: &str) {
         if let Some(graph) = self.data.graphs.remove(processgraphid) {
             self.index_graph(&graph, false);
             for id in &graph.processids {
