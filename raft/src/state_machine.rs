@@ -144,10 +144,15 @@ impl StateMachineStore {
 
 impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
-        let (data, last_log_id, last_membership) = {
+        // The copy is quick under the lock; serializing it, which grows with the state, is
+        // done after, so applies go on meanwhile.
+        let (point_in_time, last_log_id, last_membership) = {
             let applied = self.applied.read().unwrap_or_else(|p| p.into_inner());
-            (applied.state.to_snapshot(), applied.last_applied, applied.membership.clone())
+            (applied.state.point_in_time(), applied.last_applied, applied.membership.clone())
         };
+        let data = tokio::task::spawn_blocking(move || point_in_time.to_snapshot())
+            .await
+            .map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
         let count = self.snapshot_count.fetch_add(1, Ordering::Relaxed) + 1;
         let snapshot_id = match last_log_id {
             Some(id) => format!("{}-{}-{count}", id.leader_id, id.index),

@@ -23,4 +23,4 @@ mod retention;
 pub mod state;
 
 pub use command::{Command, Op};
-pub use state::{Event, Reply, State};
+pub use state::{Event, PointInTime, Reply, State};

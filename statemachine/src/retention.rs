@@ -100,11 +100,14 @@ impl State {
 
     /// Removes the log lines numbered below `end` (the oldest ones) and their index entries.
     fn delete_logs_before(&mut self, end: u64) {
-        let kept = self.data.logs.split_off(&end);
-        let removed = std::mem::replace(&mut self.data.logs, kept);
+        let (removed, at_end, mut kept) = self.data.logs.split_lookup(&end);
+        if let Some(line) = at_end {
+            kept.insert(end, line);
+        }
+        self.data.logs = kept;
         let mut processes = Vec::new();
         let mut executors = Vec::new();
-        for log in removed.into_values() {
+        for (_, log) in removed {
             if !log.processid.is_empty() {
                 processes.push(log.processid);
             }

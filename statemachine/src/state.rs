@@ -8,6 +8,7 @@ use crate::command::{Command, Op};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Attribute, Colony, Executor, Function, Log, Process, ProcessGraph, ProcessState, User};
 use crate::time::Time;
+use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 use sha3::{Digest, Sha3_256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,6 +48,23 @@ pub enum SnapshotError {
 
 const SNAPSHOT_FORMAT: u8 = 1;
 
+/// The replicated data at one moment, detached from the state that goes on changing.
+pub struct PointInTime(Data);
+
+impl PointInTime {
+    /// A format version byte, then bincode of the replicated data.
+    pub fn to_snapshot(&self) -> Vec<u8> {
+        let mut bytes = vec![SNAPSHOT_FORMAT];
+        bincode::serialize_into(&mut bytes, &self.0).expect("serializing to a Vec cannot fail");
+        bytes
+    }
+
+    /// A hash of the snapshot bytes, for comparing replicas.
+    pub fn digest(&self) -> String {
+        hex::encode(Sha3_256::digest(self.to_snapshot()))
+    }
+}
+
 /// (colony name, executor or user name)
 pub(crate) type NameKey = (String, String);
 
@@ -60,12 +78,12 @@ pub(crate) struct Data {
     pub executors: BTreeMap<NameKey, Executor>,
     pub users: BTreeMap<NameKey, User>,
     pub functions: BTreeMap<String, Function>,
-    pub processes: BTreeMap<String, Process>,
+    pub processes: OrdMap<String, Process>,
     /// Log lines in insertion order, keyed by a sequence number.
-    pub logs: BTreeMap<u64, Log>,
+    pub logs: OrdMap<u64, Log>,
     pub next_log_seq: u64,
     pub paused: BTreeSet<String>,
-    pub graphs: BTreeMap<String, ProcessGraph>,
+    pub graphs: OrdMap<String, ProcessGraph>,
 }
 
 /// Lookups derived from `Data`.
@@ -201,9 +219,13 @@ impl State {
 
     /// A format version byte, then bincode of the replicated data.
     pub fn to_snapshot(&self) -> Vec<u8> {
-        let mut bytes = vec![SNAPSHOT_FORMAT];
-        bincode::serialize_into(&mut bytes, &self.data).expect("serializing to a Vec cannot fail");
-        bytes
+        self.point_in_time().to_snapshot()
+    }
+
+    /// The replicated data as it is now, for a snapshot or digest made after the state lock
+    /// is released: the big maps are shared, not copied, so this is quick whatever the size.
+    pub fn point_in_time(&self) -> PointInTime {
+        PointInTime(self.data.clone())
     }
 
     pub fn from_snapshot(bytes: &[u8]) -> Result<State, SnapshotError> {
@@ -216,7 +238,7 @@ impl State {
 
     /// A hash of the replicated data, for comparing replicas.
     pub fn digest(&self) -> String {
-        hex::encode(Sha3_256::digest(self.to_snapshot()))
+        self.point_in_time().digest()
     }
 
     fn from_data(data: Data) -> State {

@@ -3,7 +3,7 @@ mod fixture;
 use colonies_statemachine::json::Json;
 use colonies_statemachine::model::{Attribute, AttributeType, Colony, Executor, Function, ProcessState, User};
 use colonies_statemachine::queries::{LogQuery, ProcessQuery};
-use colonies_statemachine::{Event, Op, Reply, Time};
+use colonies_statemachine::{Event, Op, Reply, State, Time};
 use fixture::*;
 use serde_json::json;
 
@@ -680,4 +680,21 @@ fn process_history_logs_search_and_identity_changes() {
     w.ok(STRANGER, Op::ChangeUserId { colonyname: COLONY.into(), userid: pid(88) });
     assert_eq!(w.state.get_user_by_id(EXEC_B, COLONY, STRANGER).unwrap_err().status, 404);
     assert_eq!(w.state.get_user_by_id(EXEC_B, COLONY, &pid(88)).unwrap().name, "u");
+}
+
+/// Snapshots and digests are made from a copy taken under the state lock and serialized
+/// after it: the copy must keep its moment while applies go on.
+#[test]
+fn a_point_in_time_copy_keeps_its_moment_while_the_state_changes() {
+    let mut w = World::new();
+    w.submit(World::spec("cli"));
+    let before = w.state.to_snapshot();
+    let moment = w.state.point_in_time();
+    let p = w.assign(EXEC_A).unwrap();
+    w.ok(EXEC_A, Op::AddLog { processid: p.processid.clone(), message: "later\n".into() });
+    w.ok(EXEC_A, Op::CloseSuccessful { processid: p.processid, out: vec![] });
+    w.submit(World::spec("cli"));
+    assert_eq!(moment.to_snapshot(), before, "the copy did not move");
+    assert_ne!(w.state.to_snapshot(), before, "the state did");
+    assert_eq!(moment.digest(), State::from_snapshot(&before).unwrap().digest());
 }
