@@ -235,9 +235,21 @@ impl Cluster {
             {
                 return first.1.clone();
             }
-            assert!(Instant::now() < deadline, "replicas did not converge: {digests:?}");
+            if Instant::now() >= deadline {
+                panic!("replicas did not converge: {digests:?}\nlast lines of the logs:\n{}", self.log_tails(40));
+            }
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+
+    /// The last `lines` lines of every node's log, for failure messages.
+    pub fn log_tails(&self, lines: usize) -> String {
+        let tail = |node: &Node| {
+            let log = node.log();
+            let all: Vec<&str> = log.lines().collect();
+            format!("== node {}\n{}", node.id, all[all.len().saturating_sub(lines)..].join("\n"))
+        };
+        self.nodes.iter().map(tail).collect::<Vec<_>>().join("\n")
     }
 
     /// A field of node `i`'s `/cluster` status.
