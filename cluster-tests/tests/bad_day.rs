@@ -225,3 +225,34 @@ impl Drop for SmallDisk {
         let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
     }
 }
+
+/// Right after the leader dies, a follower still names it until the next election. A client
+/// that knows only that follower (as ColonyOS's own CLI and SDKs do) must not be sent to the
+/// dead leader: the follower holds the call until a new leader is known and sends it there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_never_sends_a_client_to_a_dead_leader() {
+    let _serial = SERIAL.lock().await;
+    let mut cluster = started_cluster(&[]);
+    let client = Client::new(cluster.addrs());
+    add_dev_colony(&client).await;
+    let leader = cluster.wait_leader(STARTUP);
+    let follower = cluster.nodes[(leader + 1) % cluster.nodes.len()].addr();
+    // Redirects are followed, as by ColonyOS's clients; no failover to other addresses.
+    let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(2)).build().unwrap();
+    cluster.kill(leader);
+    let killed = Instant::now();
+    let (mut answered, mut failed) = (0, Vec::new());
+    let until = Instant::now() + Duration::from_secs(4);
+    while Instant::now() < until {
+        let message: Message = SubmitFunctionSpecMsg { spec: Some(dev_spec("work")) }.into();
+        let request = RpcRequest::signed(message.payload_type(), &message.to_payload_json(), &key(EXECUTOR_KEY));
+        match http.post(format!("http://{follower}/api")).json(&request).send().await {
+            Ok(answer) if answer.status().is_success() => answered += 1,
+            Ok(answer) => failed.push(format!("status {} after {:?}", answer.status(), killed.elapsed())),
+            Err(e) => failed.push(format!("after {:?}: {e:?}", killed.elapsed())),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(failed.is_empty(), "calls through the follower failed: {failed:?}\n{}", cluster.log_tails(30));
+    assert!(answered > 0);
+}

@@ -7,7 +7,7 @@
 use crate::config::Peers;
 use crate::dispatch::{Action, dispatch, reply_json, to_json};
 use crate::leader::now;
-use crate::leadership::{CatchUp, CatchUpError, has_lost_its_majority, routable_leader};
+use crate::leadership::{CatchUp, CatchUpError, LeaderProbe, has_lost_its_majority};
 use crate::proposer::{COMMIT_TIMEOUT, ProposeError, Proposer};
 use crate::routing::{self, Route, failure, route};
 use crate::waiters::Waiters;
@@ -55,9 +55,17 @@ pub struct Node {
     pub leader: tokio::sync::watch::Receiver<Option<u64>>,
     /// Seconds of history to keep, when retention is on.
     pub retention: Option<i64>,
+    /// Whether the leader a follower knows of still answers.
+    pub probe: LeaderProbe,
 }
 
 impl Node {
+    /// The leader to send a call to, by this node's view (see `LeaderProbe::leader_to_use`).
+    pub async fn leader_to_use(&self) -> Option<u64> {
+        let addresses = self.addresses();
+        self.probe.leader_to_use(self.id, &self.leader, |id| addresses.0.get(&id).cloned()).await
+    }
+
     /// Every node this one knows an address for: the configured peers, updated by the
     /// current Raft membership (which includes nodes added later).
     pub fn addresses(&self) -> Peers {
@@ -109,7 +117,7 @@ async fn ready(State(node): State<Arc<Node>>) -> Response {
         let logged = metrics.last_log_index.unwrap_or_default();
         if metrics.running_state.is_err() {
             Some("the Raft core stopped".to_string())
-        } else if routable_leader(&metrics).is_none() {
+        } else if node.leader.borrow().is_none() {
             Some("no leader that can serve is known".to_string())
         } else if applied + READY_MAX_LAG < logged {
             Some(format!("applied {applied} of {logged} log entries"))
@@ -163,7 +171,7 @@ async fn handle_api(State(node): State<Arc<Node>>, body: Bytes) -> Response {
         Action::Cluster => return cluster_info(&node, &caller, payloadtype),
         _ => {}
     }
-    let leader = routable_leader(&node.raft.metrics().borrow());
+    let leader = node.leader_to_use().await;
     match route(node.id, leader, &node.addresses()) {
         Route::Here => {}
         elsewhere => return send_to_leader(&node, elsewhere, body).await,
@@ -230,7 +238,7 @@ async fn send_to_leader(node: &Node, to: Route, body: Bytes) -> Response {
 
 /// This node stopped being the leader while serving the call: send it on.
 async fn reroute(node: &Node, body: Bytes) -> Response {
-    let leader = node.raft.current_leader().await.filter(|l| *l != node.id);
+    let leader = node.leader_to_use().await.filter(|l| *l != node.id);
     send_to_leader(node, route(node.id, leader, &node.addresses()), body).await
 }
 
@@ -352,7 +360,7 @@ fn cluster_info(node: &Node, caller: &str, payloadtype: &str) -> Response {
     if let Err(e) = node.state.read().state.require_server_owner(caller) {
         return error(&e);
     }
-    let leader = routable_leader(&node.raft.metrics().borrow());
+    let leader = *node.leader.borrow();
     let addresses = node.addresses();
     let nodes: Vec<ClusterNode> = addresses.0.iter().map(|(id, addr)| cluster_node(*id, addr)).collect();
     let leader = leader.and_then(|l| addresses.0.get(&l).map(|addr| cluster_node(l, addr))).unwrap_or_default();
@@ -363,10 +371,10 @@ fn cluster_info(node: &Node, caller: &str, payloadtype: &str) -> Response {
 async fn cluster_status(State(node): State<Arc<Node>>) -> Response {
     let metrics = node.raft.metrics().borrow().clone();
     // A leader cut off from the majority says so instead of claiming to lead.
-    let state = if has_lost_its_majority(&metrics) {
-        "LeaderWithoutMajority".to_string()
+    let (state, leader) = if has_lost_its_majority(&metrics) {
+        ("LeaderWithoutMajority".to_string(), None)
     } else {
-        format!("{:?}", metrics.state)
+        (format!("{:?}", metrics.state), *node.leader.borrow())
     };
     let voters: Vec<u64> = metrics.membership_config.membership().voter_ids().collect();
     let nodes: Vec<serde_json::Value> = node
@@ -377,7 +385,7 @@ async fn cluster_status(State(node): State<Arc<Node>>) -> Response {
         .collect();
     let status = serde_json::json!({
         "id": node.id,
-        "leader": routable_leader(&metrics),
+        "leader": leader,
         "term": metrics.current_term,
         "state": state,
         "millis_since_quorum_ack": metrics.millis_since_quorum_ack,

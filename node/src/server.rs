@@ -2,7 +2,7 @@
 
 use crate::api::{self, Node};
 use crate::config::ServerConfig;
-use crate::leadership::{CatchUp, watch_routable_leader};
+use crate::leadership::{CatchUp, LeaderProbe, watch_routable_leader};
 use crate::proposer::Proposer;
 use crate::startup::Gate;
 use crate::{leader, waiters::Waiters};
@@ -91,6 +91,7 @@ async fn start(config: &ServerConfig, gate: &Gate) -> Result<Raft, NodeError> {
     let proposer = Proposer::start(raft.clone());
     let waiters = Waiters::start(events);
     let leader = watch_routable_leader(raft.clone());
+    let http = reqwest::Client::new();
     let node = Arc::new(Node {
         id: config.nodeid,
         raft: raft.clone(),
@@ -99,7 +100,7 @@ async fn start(config: &ServerConfig, gate: &Gate) -> Result<Raft, NodeError> {
         waiters,
         peers: config.peers.clone(),
         forward: config.forward,
-        http: reqwest::Client::new(),
+        http: http.clone(),
         host: config.host.clone(),
         port: config.port,
         started: leader::now(),
@@ -109,6 +110,7 @@ async fn start(config: &ServerConfig, gate: &Gate) -> Result<Raft, NodeError> {
         catch_up: CatchUp::default(),
         leader,
         retention: config.retention(),
+        probe: LeaderProbe::new(http.clone()),
     });
     gate.open(
         api::router(node.clone())
