@@ -109,8 +109,7 @@ impl State {
                 self.require_member(caller, &cron.colonyname, true)
             }
             Op::RemoveCron { cronid } => {
-                let cron =
-                    self.cron(cronid).ok_or_else(|| ApiError::internal("Failed to remove cron, cron is nil"))?;
+                let cron = self.cron(cronid).ok_or_else(|| ApiError::internal("Failed to remove cron, cron is nil"))?;
                 self.require_creator_or_owner(caller, &cron.colonyname, &cron.initiatorid)
             }
             Op::PackGenerator { generatorid, .. } => {

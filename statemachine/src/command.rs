@@ -161,8 +161,8 @@ pub enum Op {
         cron: Box<Cron>,
         draw: u64,
     },
-    /// One run of a cron, with the ids of its new workflow (one per function spec).
-    /// `tick` is the `nextrun` the leader saw due: the run happens only while it still is
+    /// One run of a cron; `processgraphid` is new, from the proposer, and the processes'
+    /// ids are derived from it (`crons::process_ids`). `tick` is the `nextrun` the leader saw due: the run happens only while it still is
     /// the cron's next run, so a late duplicate (a deposed leader's proposal that commits
     /// after its successor ran the tick) is refused. `None`: `runcronmsg`, an extra run
     /// now that leaves the schedule alone. `draw` places the next random run.
@@ -170,7 +170,6 @@ pub enum Op {
         cronid: String,
         tick: Option<Time>,
         processgraphid: String,
-        processids: Vec<String>,
         draw: u64,
     },
     RemoveCron {
@@ -186,12 +185,11 @@ pub enum Op {
     },
     /// The leader runs a generator's workflow with the oldest queued arguments. `head` is
     /// the number of the first of them (packs are numbered from 0): once they are used the
-    /// head moves on, so a duplicate of this command is refused.
+    /// head moves on, so a duplicate of this command is refused. Ids as for `RunCron`.
     FireGenerator {
         generatorid: String,
         head: u64,
         processgraphid: String,
-        processids: Vec<String>,
     },
     RemoveGenerator {
         generatorid: String,

@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::json::Json;
 use crate::model::{Cron, Generator, ProcessState, WorkflowSpec};
 use crate::schedule::{Schedule, first_slot, run_time};
-use crate::state::{Reply, State};
+use crate::state::{Reply, State, sha3_hex};
 use crate::time::Time;
 use crate::workflow::check_stored_workflow;
 use serde::{Deserialize, Serialize};
@@ -53,8 +53,12 @@ pub struct DueCron {
     pub cronid: String,
     /// The cron's `nextrun`, which the run command must name.
     pub tick: Time,
-    /// How many process ids the run needs.
-    pub processes: usize,
+}
+
+/// The ids of the processes of a scheduled run: derived from the new graph id, so that
+/// a proposer need not know how many functions the stored spec holds.
+pub(crate) fn process_ids(processgraphid: &str, count: usize) -> Vec<String> {
+    (0..count).map(|i| sha3_hex(&format!("{processgraphid}/{i}"))).collect()
 }
 
 /// Parses a stored workflow spec string as the cron or generator in `colonyname` runs it.
@@ -152,7 +156,6 @@ impl State {
         cronid: &str,
         tick: Option<Time>,
         processgraphid: &str,
-        processids: &[String],
         draw: u64,
         now: Time,
     ) -> ApiResult<Reply> {
@@ -192,7 +195,8 @@ impl State {
         }
         let created = parse_workflow(&cron.workflowspec, &cron.colonyname).and_then(|workflow| {
             let input = self.previous_outputs(&cron);
-            self.create_workflow(&cron.initiatorid, &workflow, processgraphid, processids, now, &input)
+            let processids = process_ids(processgraphid, workflow.functionspecs.len());
+            self.create_workflow(&cron.initiatorid, &workflow, processgraphid, &processids, now, &input)
         });
         let reply = match created {
             Ok(_) => {
@@ -224,12 +228,7 @@ impl State {
             .crons
             .values()
             .filter(|c| c.cron.nextrun <= now && !self.waits_for_previous(&c.cron))
-            .map(|c| DueCron {
-                cronid: c.cron.cronid.clone(),
-                tick: c.cron.nextrun,
-                processes: parse_workflow(&c.cron.workflowspec, &c.cron.colonyname)
-                    .map_or(0, |w| w.functionspecs.len()),
-            })
+            .map(|c| DueCron { cronid: c.cron.cronid.clone(), tick: c.cron.nextrun })
             .collect()
     }
 
@@ -243,8 +242,14 @@ impl State {
     /// `getcronsmsg`: by name; `count` is a limit.
     pub fn get_crons(&self, caller: &str, colonyname: &str, count: i64) -> ApiResult<Vec<Cron>> {
         self.require_member(caller, colonyname, true)?;
-        let mut crons: Vec<Cron> =
-            self.data.schedules.crons.values().filter(|c| c.cron.colonyname == colonyname).map(|c| c.cron.clone()).collect();
+        let mut crons: Vec<Cron> = self
+            .data
+            .schedules
+            .crons
+            .values()
+            .filter(|c| c.cron.colonyname == colonyname)
+            .map(|c| c.cron.clone())
+            .collect();
         crons.sort_by(|a, b| a.name.cmp(&b.name));
         crons.truncate(count.max(0) as usize);
         Ok(crons)

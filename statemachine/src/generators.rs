@@ -7,7 +7,7 @@
 //! run (a deposed leader's, committed late) finds the head moved on and is refused, so no
 //! argument is lost or used twice.
 
-use crate::crons::{StoredGenerator, parse_workflow};
+use crate::crons::{StoredGenerator, parse_workflow, process_ids};
 use crate::error::{ApiError, ApiResult};
 use crate::json::Json;
 use crate::model::Generator;
@@ -22,8 +22,6 @@ pub struct DueGenerator {
     pub generatorid: String,
     /// The number of the first queued argument, which the run command must name.
     pub head: u64,
-    /// How many process ids the run needs.
-    pub processes: usize,
 }
 
 impl State {
@@ -92,7 +90,6 @@ impl State {
         generatorid: &str,
         head: u64,
         processgraphid: &str,
-        processids: &[String],
         now: Time,
     ) -> ApiResult<Reply> {
         let entry = self
@@ -107,7 +104,8 @@ impl State {
         let g = &entry.generator;
         let count = generator_batch(entry.queue.len(), g.trigger, g.timeout, entry.lastpack, now)
             .ok_or_else(|| ApiError::new(409, "Failed to run generator, no run is due"))?;
-        let args: Vec<Json> = entry.queue.iter().take(count).map(|a| Json(serde_json::Value::String(a.clone()))).collect();
+        let args: Vec<Json> =
+            entry.queue.iter().take(count).map(|a| Json(serde_json::Value::String(a.clone()))).collect();
         let (initiatorid, name) = (g.initiatorid.clone(), g.name.clone());
         // Root processes get the packed arguments in place of their args (§5.9).
         let created = parse_workflow(&g.workflowspec, &g.colonyname).and_then(|mut workflow| {
@@ -117,7 +115,8 @@ impl State {
                     spec.kwargs = BTreeMap::new();
                 }
             }
-            self.create_workflow(&initiatorid, &workflow, processgraphid, processids, now, &[])
+            let processids = process_ids(processgraphid, workflow.functionspecs.len());
+            self.create_workflow(&initiatorid, &workflow, processgraphid, &processids, now, &[])
         });
         let entry = self.data.schedules.generators.get_mut(generatorid).expect("looked up above");
         // The arguments leave the queue even when the workflow cannot be created (its
@@ -152,12 +151,7 @@ impl State {
                 let g = &e.generator;
                 generator_batch(e.queue.len(), g.trigger, g.timeout, e.lastpack, now).is_some()
             })
-            .map(|e| DueGenerator {
-                generatorid: e.generator.generatorid.clone(),
-                head: e.head(),
-                processes: parse_workflow(&e.generator.workflowspec, &e.generator.colonyname)
-                    .map_or(0, |w| w.functionspecs.len()),
-            })
+            .map(|e| DueGenerator { generatorid: e.generator.generatorid.clone(), head: e.head() })
             .collect()
     }
 
@@ -168,8 +162,9 @@ impl State {
 
     /// `getgeneratormsg`.
     pub fn get_generator(&self, caller: &str, generatorid: &str) -> ApiResult<Generator> {
-        let entry =
-            self.generator(generatorid).ok_or_else(|| ApiError::internal("Failed to get generator, generator is nil"))?;
+        let entry = self
+            .generator(generatorid)
+            .ok_or_else(|| ApiError::internal("Failed to get generator, generator is nil"))?;
         self.require_member(caller, &entry.generator.colonyname, true)?;
         Ok(Self::shown(entry))
     }

@@ -19,10 +19,10 @@ pub mod command;
 pub mod crons;
 pub mod generators;
 mod ops;
-pub mod schedule;
 pub mod queries;
 pub mod resources;
 mod retention;
+pub mod schedule;
 pub mod state;
 
 pub use command::{Command, Op};

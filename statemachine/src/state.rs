@@ -5,8 +5,8 @@
 //! `State::update_process`, which moves the process's index entries with it.
 
 use crate::command::{Command, Op};
-use crate::error::{ApiError, ApiResult};
 use crate::crons::Schedules;
+use crate::error::{ApiError, ApiResult};
 use crate::model::{
     Attribute, Colony, Cron, Executor, Function, Generator, Log, Process, ProcessGraph, ProcessState, User,
 };
@@ -203,14 +203,14 @@ impl State {
             }
             Op::Retain { cutoff } => self.retain(*cutoff),
             Op::AddCron { cron, draw } => self.add_cron(caller, cron, *draw, now),
-            Op::RunCron { cronid, tick, processgraphid, processids, draw } => {
-                self.run_cron(cronid, *tick, processgraphid, processids, *draw, now)
+            Op::RunCron { cronid, tick, processgraphid, draw } => {
+                self.run_cron(cronid, *tick, processgraphid, *draw, now)
             }
             Op::RemoveCron { cronid } => self.remove_cron(cronid),
             Op::AddGenerator { generator } => self.add_generator(caller, generator),
             Op::PackGenerator { generatorid, arg } => self.pack_generator(generatorid, arg, now),
-            Op::FireGenerator { generatorid, head, processgraphid, processids } => {
-                self.fire_generator(generatorid, *head, processgraphid, processids, now)
+            Op::FireGenerator { generatorid, head, processgraphid } => {
+                self.fire_generator(generatorid, *head, processgraphid, now)
             }
             Op::RemoveGenerator { generatorid } => self.remove_generator(generatorid),
         }?;
