@@ -305,6 +305,30 @@ mod tests {
     }
 
     #[test]
+    fn crons_and_generators_get_their_ids_from_the_node_and_a_client_names_no_tick() {
+        use colonies_client::messages::{AddCronMsg, AddGeneratorMsg, RunCronMsg};
+        let cron = Cron { cronid: "chosen-by-the-client".into(), ..Cron::default() };
+        let Action::Write { op: Op::AddCron { cron, .. }, .. } =
+            dispatch(AddCronMsg { cron: Some(cron) }.into(), Time::ZERO, &mut ids())
+        else {
+            panic!("adding a cron is a write")
+        };
+        assert_eq!(cron.cronid, format!("{:064x}", 1));
+        let Action::Write { op: Op::RunCron { tick: None, processgraphid, .. }, .. } =
+            dispatch(RunCronMsg { cronid: "c".into() }.into(), Time::ZERO, &mut ids())
+        else {
+            panic!("runcronmsg is a write for now, not for a tick")
+        };
+        assert!(!processgraphid.is_empty());
+        let Action::Refuse(e) = dispatch(AddGeneratorMsg { generator: None }.into(), Time::ZERO, &mut ids()) else {
+            panic!()
+        };
+        assert_eq!(e.message, "Failed to add generator, msg.Generator is nil");
+        assert_eq!(draw_from(&"ff".repeat(32)), u64::MAX);
+        assert_eq!(draw_from("short"), 0);
+    }
+
+    #[test]
     fn empty_replies_are_an_empty_object() {
         assert_eq!(reply_json(&Reply::Empty), b"{}");
     }
