@@ -121,7 +121,7 @@ impl State {
         let entry = self.data.schedules.generators.get_mut(generatorid).expect("looked up above");
         // The arguments leave the queue even when the workflow cannot be created (its
         // initiator left the colony): kept, they would make the leader retry for ever.
-        entry.queue.drain(..count);
+        entry.queue = entry.queue.skip(count);
         match created {
             Ok(_) => {
                 entry.generator.lastrun = now;
