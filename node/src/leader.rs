@@ -102,10 +102,17 @@ async fn run_schedules(node: &Node) {
             head: due.head,
             processgraphid: new_id(),
         }));
+    // Proposed together, so that many due runs share one Raft entry (the proposer batches
+    // what it is handed at once); each names a different cron or generator.
+    let mut proposals = tokio::task::JoinSet::new();
     for op in ops {
-        match node.proposer.propose(Command { caller: String::new(), now: now(), op }).await {
-            Ok(Ok(Reply::Skipped(why))) => tracing::warn!("a scheduled run created no workflow: {why}"),
-            Ok(Err(e)) if e.status != 409 => tracing::warn!("a scheduled run was refused: {}", e.message),
+        let proposer = node.proposer.clone();
+        proposals.spawn(async move { proposer.propose(Command { caller: String::new(), now: now(), op }).await });
+    }
+    while let Some(done) = proposals.join_next().await {
+        match done {
+            Ok(Ok(Ok(Reply::Skipped(why)))) => tracing::warn!("a scheduled run created no workflow: {why}"),
+            Ok(Ok(Err(e))) if e.status != 409 => tracing::warn!("a scheduled run was refused: {}", e.message),
             _ => {}
         }
     }
