@@ -1,6 +1,7 @@
 //! The `colonies` command line.
 
 mod bench;
+mod cron;
 mod dev;
 mod executor;
 mod user;
@@ -86,6 +87,20 @@ enum Command {
         ctx: user::Ctx,
         #[command(subcommand)]
         command: user::UserCmd,
+    },
+    /// Workflows run on a schedule.
+    Cron {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: cron::CronCmd,
+    },
+    /// Workflows run per batch of packed arguments.
+    Generator {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: cron::GeneratorCmd,
     },
 }
 
@@ -262,6 +277,8 @@ fn main() -> anyhow::Result<()> {
         Command::Log { ctx, command } => block_on(user::log(&ctx, command))?,
         Command::Attribute { ctx, command } => block_on(user::attribute(&ctx, command))?,
         Command::User { ctx, command } => block_on(user::user(&ctx, command))?,
+        Command::Cron { ctx, command } => block_on(cron::cron(&ctx, command))?,
+        Command::Generator { ctx, command } => block_on(cron::generator(&ctx, command))?,
         Command::Server(Server::Start(config)) => {
             tracing_subscriber::fmt()
                 .with_env_filter(

@@ -70,7 +70,7 @@ impl Ctx {
         PrivateKey::from_hex(hex).with_context(|| format!("reading {name}"))
     }
 
-    fn colony(&self) -> anyhow::Result<String> {
+    pub(crate) fn colony(&self) -> anyhow::Result<String> {
         if self.colonyname.is_empty() {
             bail!("no colony: set COLONIES_COLONY_NAME (--colonyname)");
         }
@@ -82,7 +82,7 @@ impl Ctx {
         Ok(self.client().call(&key, message).await?)
     }
 
-    async fn send(&self, role: Role, message: impl Into<Message>) -> anyhow::Result<()> {
+    pub(crate) async fn send(&self, role: Role, message: impl Into<Message>) -> anyhow::Result<()> {
         let key = self.key(role)?;
         self.client().send(&key, &message.into()).await?;
         Ok(())
@@ -452,7 +452,7 @@ pub enum AttributeCmd {
 }
 
 /// Prints rows as aligned columns under a header.
-fn table(header: &[&str], rows: Vec<Vec<String>>) {
+pub(crate) fn table(header: &[&str], rows: Vec<Vec<String>>) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -469,18 +469,18 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) {
     }
 }
 
-fn say(text: String) -> anyhow::Result<()> {
+pub(crate) fn say(text: String) -> anyhow::Result<()> {
     println!("{text}");
     Ok(())
 }
 
-fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
 /// A JSON object as FIELD/VALUE rows, for records without a table of their own.
-fn show_fields<T: Serialize>(ctx: &Ctx, record: &T) -> anyhow::Result<()> {
+pub(crate) fn show_fields<T: Serialize>(ctx: &Ctx, record: &T) -> anyhow::Result<()> {
     if ctx.json {
         return print_json(record);
     }
@@ -568,7 +568,7 @@ fn show_process(ctx: &Ctx, process: &Process, out_only: bool) -> anyhow::Result<
 }
 
 /// Reads a spec file, naming the file and the field when it is wrong.
-fn read_spec<T: DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+pub(crate) fn read_spec<T: DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let deserializer = &mut serde_json::Deserializer::from_str(&text);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
@@ -578,7 +578,7 @@ fn read_spec<T: DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
 }
 
 /// The CLI's rules for a spec: limits of 0 mean none, the colony defaults to ours.
-fn complete(ctx: &Ctx, mut spec: FunctionSpec) -> anyhow::Result<FunctionSpec> {
+pub(crate) fn complete(ctx: &Ctx, mut spec: FunctionSpec) -> anyhow::Result<FunctionSpec> {
     if spec.maxwaittime == 0 {
         spec.maxwaittime = -1;
     }

@@ -437,3 +437,58 @@ fn the_failover_bench_kills_leaders_of_its_own_cluster_and_reports_each_gap() {
     }
     assert!(out.contains("failover: 2 leader kills; gap from SIGKILL to the first assign: median "), "{out}");
 }
+
+/// `colonies cron` and `colonies generator` with the reference's flags: a cron runs on its
+/// interval and on demand, a generator runs when two arguments are packed.
+#[test]
+fn crons_and_generators_through_the_cli() {
+    let dev = start_cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("workflow.json");
+    // Executor type `nobody`: the runs wait, so they can be counted.
+    let workflow =
+        r#"[{"nodename": "hello", "funcname": "echo", "args": ["hi"], "conditions": {"executortype": "nobody"}}]"#;
+    std::fs::write(&spec, workflow).unwrap();
+    let spec = spec.to_str().unwrap();
+
+    let added = dev.json(&["cron", "add", "--name", "c1", "--interval", "1", "--spec", spec]);
+    let cronid = added["cronid"].as_str().unwrap().to_string();
+    assert_ne!(added["nextrun"], "0001-01-01T00:00:00Z", "scheduled when added");
+    let listed = String::from_utf8_lossy(&dev.run(&["cron", "ls"]).stdout).to_string();
+    assert!(listed.contains("c1") && listed.contains("every 1 s"), "{listed}");
+    let ran = dev.json(&["cron", "run", "--cronid", &cronid]);
+    let manual = ran["prevprocessgraphid"].as_str().unwrap().to_string();
+    assert_eq!(dev.json(&["workflow", "get", "--workflowid", &manual])["processgraphid"], manual.as_str());
+    // The schedule adds runs of its own.
+    let begun = Instant::now();
+    while dev.json(&["workflow", "psw"]).as_array().unwrap().len() < 3 {
+        assert!(begun.elapsed() < Duration::from_secs(30), "the cron did not run on its interval");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(dev.json(&["cron", "get", "--cronid", &cronid])["name"], "c1");
+    dev.run(&["cron", "remove", "--cronid", &cronid]);
+    assert_eq!(dev.json(&["cron", "ls"]), serde_json::json!([]));
+    let bad = dev.command(&["cron", "add", "--name", "bad", "--cron", "* * *", "--spec", spec]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("expected exactly 6 fields"));
+
+    let added = dev.json(&["generator", "add", "--name", "g1", "--spec", spec, "--trigger", "2", "--timeout", "60"]);
+    let generatorid = added["generatorid"].as_str().unwrap().to_string();
+    for arg in ["a1", "a2"] {
+        dev.run(&["generator", "pack", "--generatorid", &generatorid, "--arg", arg]);
+    }
+    let begun = Instant::now();
+    loop {
+        let shown = dev.json(&["generator", "get", "--generatorid", &generatorid]);
+        if shown["lastrun"] != "0001-01-01T00:00:00Z" {
+            assert_eq!(shown["queuesize"], 0, "{shown}");
+            break;
+        }
+        assert!(begun.elapsed() < Duration::from_secs(30), "the generator did not run: {shown}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let listed = String::from_utf8_lossy(&dev.run(&["generator", "ls"]).stdout).to_string();
+    assert!(listed.contains("g1") && listed.contains(&generatorid), "{listed}");
+    dev.run(&["generator", "remove", "--generatorid", &generatorid]);
+    assert_eq!(dev.json(&["generator", "ls"]), serde_json::json!([]));
+}

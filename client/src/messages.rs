@@ -4,7 +4,7 @@
 
 use colonies_statemachine::json::{Json, null_as_default};
 use colonies_statemachine::model::{
-    Allocations, Attribute, Capabilities, Colony, Executor, Function, FunctionSpec, User, WorkflowSpec,
+    Allocations, Attribute, Capabilities, Colony, Cron, Executor, Function, FunctionSpec, Generator, User, WorkflowSpec,
 };
 use serde::{Deserialize, Serialize};
 
@@ -225,6 +225,23 @@ messages! {
     }
     SearchLogs(SearchLogsMsg) = "searchlogsmsg", "search logs" {
         colonyname: String, text: String, days: i64, count: i64,
+    }
+
+    AddCron(AddCronMsg) = "addcronmsg", "add cron" { cron: Option<Cron> }
+    GetCron(GetCronMsg) = "getcronmsg", "get cron" { cronid: String }
+    GetCrons(GetCronsMsg) = "getcronsmsg", "get crons" { colonyname: String, count: i64 }
+    RunCron(RunCronMsg) = "runcronmsg", "run cron" { cronid: String }
+    RemoveCron(RemoveCronMsg) = "removecronmsg", "remove cron" { cronid: String, all: bool }
+
+    AddGenerator(AddGeneratorMsg) = "addgeneratormsg", "add generator" { generator: Option<Generator> }
+    GetGenerator(GetGeneratorMsg) = "getgeneratormsg", "get generator" { generatorid: String }
+    GetGenerators(GetGeneratorsMsg) = "getgeneratorsmsg", "get generators" { colonyname: String, count: i64 }
+    ResolveGenerator(ResolveGeneratorMsg) = "resolvegeneratormsg", "resolve generator" {
+        colonyname: String, generatorname: String,
+    }
+    PackGenerator(PackGeneratorMsg) = "packgeneratormsg", "pack generator" { generatorid: String, arg: String }
+    RemoveGenerator(RemoveGeneratorMsg) = "removegeneratormsg", "remove generator" {
+        generatorid: String, all: bool,
     }
 
     AddUser(AddUserMsg) = "addusermsg", "add user" { user: Option<User> }

@@ -224,6 +224,68 @@ def subscribe_processes_hears_new_work():
 
 
 @flow
+def crons_are_added_run_and_removed():
+    # Executor type py-cron: no flow assigns its processes.
+    workflow = Workflow(colonyname=colonyname, functionspecs=[func_spec("cronjob", [], colonyname, "py-cron")])
+    cron = client.add_cron("py-cron", "0 0 12 * * *", False, workflow, colonyname, executor_prvkey)
+    assert cron["name"] == "py-cron" and cron["initiatorid"] == executor_id, cron
+    fetched = client.get_cron(cron["cronid"], executor_prvkey)
+    assert fetched["cronexpression"] == "0 0 12 * * *" and fetched["checkerperiod"] > 0, fetched
+    assert not fetched["nextrun"].startswith("0001-"), "a new cron is scheduled"
+    assert [c["name"] for c in client.get_crons(colonyname, 10, executor_prvkey)] == ["py-cron"]
+    ran = client.run_cron(cron["cronid"], executor_prvkey)
+    graph = client.get_processgraph(ran["prevprocessgraphid"], executor_prvkey)
+    assert len(graph.processids) == 1
+    assert client.get_cron(cron["cronid"], executor_prvkey)["prevprocessgraphid"] == graph.processgraphid
+    expect_error(lambda: client.add_cron("py-cron", "0 0 12 * * *", False, workflow, colonyname, executor_prvkey),
+                 "already exists")
+    expect_error(lambda: client.add_cron("bad", "* * *", False, workflow, colonyname, executor_prvkey),
+                 "expected exactly 6 fields")
+    expect_error(lambda: client.del_cron(cron["cronid"], other_prvkey), "Access denied")  # not its creator
+    client.del_cron(cron["cronid"], executor_prvkey)
+    assert client.get_crons(colonyname, 10, executor_prvkey) == []
+    expect_error(lambda: client.run_cron(cron["cronid"], executor_prvkey), "cron not found")
+    client.remove_processgraph(graph.processgraphid, executor_prvkey)
+
+
+@flow
+def generators_are_added_packed_and_removed():
+    import json
+
+    workflow = Workflow(colonyname=colonyname, functionspecs=[func_spec("genjob", [], colonyname, "py-gen")])
+    spec = json.dumps(workflow.model_dump(by_alias=True))
+    generator = {"colonyname": colonyname, "name": "py-gen", "workflowspec": spec, "trigger": 2, "timeout": 60}
+    added = client.add_generator(generator, executor_prvkey)
+    generatorid = added["generatorid"]
+    assert client.get_generator(generatorid, executor_prvkey)["trigger"] == 2
+    assert [g["name"] for g in client.get_generators(colonyname, executor_prvkey)] == ["py-gen"]
+    expect_error(lambda: client.add_generator(dict(generator, name="zero", trigger=0), executor_prvkey),
+                 "trigger must be larger than 0")
+    # pycolonies has no call for packing or resolving; send them with its own signed RPC.
+    rpc = client._Colonies__rpc
+    resolved = rpc({"msgtype": "resolvegeneratormsg", "colonyname": colonyname, "generatorname": "py-gen"},
+                   executor_prvkey)
+    assert resolved["generatorid"] == generatorid
+    for arg in ("x1", "x2"):
+        rpc({"msgtype": "packgeneratormsg", "generatorid": generatorid, "arg": arg}, other_prvkey)
+    deadline = time.time() + 20
+    while True:
+        graphs = client.get_processgraphs(colonyname, 10, executor_prvkey, state=Colonies.WAITING) or []
+        roots = [client.get_process(g["rootprocessids"][0], executor_prvkey) for g in graphs]
+        runs = [r for r in roots if r.spec.funcname == "genjob"]
+        if runs:
+            break
+        assert time.time() < deadline, "the generator never ran"
+        time.sleep(0.2)
+    assert len(runs) == 1 and runs[0].spec.args == ["x1", "x2"], runs
+    assert client.get_generator(generatorid, executor_prvkey)["queuesize"] == 0
+    client.remove_generator(generatorid, executor_prvkey)
+    expect_error(lambda: client.get_generator(generatorid, executor_prvkey), "generator is nil")
+    assert not client.get_generators(colonyname, executor_prvkey)
+    client.remove_processgraph(runs[0].processgraphid, executor_prvkey)
+
+
+@flow
 def a_wrong_key_is_refused():
     stranger_prvkey, _ = new_key()
     expect_error(lambda: client.list_processes(colonyname, 10, Colonies.WAITING, stranger_prvkey), "")

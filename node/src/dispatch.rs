@@ -3,6 +3,7 @@
 //! message to the state machine.
 
 use colonies_client::messages::{Message, PAUSE_STATUS_REPLY_TYPE, PauseStatusReply};
+use colonies_statemachine::model::{Cron, Generator};
 use colonies_statemachine::queries::{LogQuery, ProcessQuery};
 use colonies_statemachine::{ApiError, ApiResult, Op, Reply, State, Time};
 use serde::Serialize;
@@ -39,6 +40,9 @@ pub fn reply_json(reply: &Reply) -> Vec<u8> {
         Reply::Function(f) => to_json(f),
         Reply::User(u) => to_json(u),
         Reply::ProcessGraph(g) => to_json(g),
+        Reply::Cron(c) => to_json(c),
+        Reply::Generator(g) => to_json(g),
+        Reply::Skipped(_) => b"{}".to_vec(),
     }
 }
 
@@ -57,6 +61,16 @@ fn required<T>(value: Option<T>, verb: &str, what: &str) -> Result<T, ApiError> 
 
 fn not_served(payloadtype: &str) -> Action {
     Action::Refuse(ApiError::new(501, format!("{payloadtype} is not served by this server yet")))
+}
+
+/// A random number for a proposal, from a fresh id (256 random bits) of the proposer.
+pub fn draw_from(id: &str) -> u64 {
+    id.get(..16).and_then(|hex| u64::from_str_radix(hex, 16).ok()).unwrap_or_default()
+}
+
+/// The period of the leader's loop, shown as `checkerperiod` (ms) of crons and generators.
+fn checker_period() -> i64 {
+    crate::leader::TIMER_PERIOD.as_millis() as i64
 }
 
 /// Maps a decoded message to its action. `new_id` makes the fresh ids a write needs, so
@@ -173,6 +187,35 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
             };
             s.get_logs(c, &query)
         })),
+        Message::AddCron(m) => required(m.cron, "add cron", "Cron").map(|mut cron| {
+            cron.cronid = new_id();
+            write(Op::AddCron { cron: Box::new(cron), draw: draw_from(&new_id()) })
+        }),
+        Message::GetCron(m) => {
+            Ok(read(move |s, c| s.get_cron(c, &m.cronid).map(|cron| Cron { checkerperiod: checker_period(), ..cron })))
+        }
+        Message::GetCrons(m) => Ok(read(move |s, c| s.get_crons(c, &m.colonyname, m.count))),
+        Message::RunCron(m) => Ok(write(Op::RunCron {
+            cronid: m.cronid,
+            tick: None,
+            processgraphid: new_id(),
+            draw: draw_from(&new_id()),
+        })),
+        Message::RemoveCron(m) => Ok(write(Op::RemoveCron { cronid: m.cronid })),
+        Message::AddGenerator(m) => required(m.generator, "add generator", "Generator").map(|mut generator| {
+            generator.generatorid = new_id();
+            write(Op::AddGenerator { generator: Box::new(generator) })
+        }),
+        Message::GetGenerator(m) => Ok(read(move |s, c| {
+            s.get_generator(c, &m.generatorid).map(|g| Generator { checkerperiod: checker_period(), ..g })
+        })),
+        // The reference answers null, not [], when there is none (§6.9).
+        Message::GetGenerators(m) => Ok(read(move |s, c| {
+            s.get_generators(c, &m.colonyname, m.count).map(|list| (!list.is_empty()).then_some(list))
+        })),
+        Message::ResolveGenerator(m) => Ok(read(move |s, c| s.resolve_generator(c, &m.colonyname, &m.generatorname))),
+        Message::PackGenerator(m) => Ok(write(Op::PackGenerator { generatorid: m.generatorid, arg: m.arg })),
+        Message::RemoveGenerator(m) => Ok(write(Op::RemoveGenerator { generatorid: m.generatorid })),
         Message::AddUser(m) => required(m.user, "add user", "User").map(|user| write(Op::AddUser { user })),
         Message::GetUsers(m) => Ok(read(move |s, c| s.get_users(c, &m.colonyname))),
         Message::GetUser(m) => Ok(read(move |s, c| s.get_user(c, &m.colonyname, &m.name))),
@@ -259,6 +302,30 @@ mod tests {
         let Action::Read { query, reply_type: None } = dispatch(message, Time::ZERO, &mut ids()) else { panic!() };
         let e = query(&State::default(), "someone").unwrap_err();
         assert_eq!(e.status, 403, "only the server owner lists colonies");
+    }
+
+    #[test]
+    fn crons_and_generators_get_their_ids_from_the_node_and_a_client_names_no_tick() {
+        use colonies_client::messages::{AddCronMsg, AddGeneratorMsg, RunCronMsg};
+        let cron = Cron { cronid: "chosen-by-the-client".into(), ..Cron::default() };
+        let Action::Write { op: Op::AddCron { cron, .. }, .. } =
+            dispatch(AddCronMsg { cron: Some(cron) }.into(), Time::ZERO, &mut ids())
+        else {
+            panic!("adding a cron is a write")
+        };
+        assert_eq!(cron.cronid, format!("{:064x}", 1));
+        let Action::Write { op: Op::RunCron { tick: None, processgraphid, .. }, .. } =
+            dispatch(RunCronMsg { cronid: "c".into() }.into(), Time::ZERO, &mut ids())
+        else {
+            panic!("runcronmsg is a write for now, not for a tick")
+        };
+        assert!(!processgraphid.is_empty());
+        let Action::Refuse(e) = dispatch(AddGeneratorMsg { generator: None }.into(), Time::ZERO, &mut ids()) else {
+            panic!()
+        };
+        assert_eq!(e.message, "Failed to add generator, msg.Generator is nil");
+        assert_eq!(draw_from(&"ff".repeat(32)), u64::MAX);
+        assert_eq!(draw_from("short"), 0);
     }
 
     #[test]

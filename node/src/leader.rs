@@ -1,20 +1,27 @@
-//! What only the leader does: set the server owner id once, fire timers (design note 4) and
-//! remove expired history when retention is on.
+//! What only the leader does: set the server owner id once, fire timers, run crons and
+//! generators when they are due (design note 4), and remove expired history when retention
+//! is on.
 //!
-//! Deadlines live in the replicated state, so whichever node leads finds every pending one;
-//! `apply` re-checks each against the command's own time, so a tick proposed by a node that
-//! has just lost leadership cannot fire anything early or twice.
+//! Deadlines and next runs live in the replicated state, so whichever node leads finds
+//! every pending one; `apply` re-checks each against the command's own time and what it
+//! names (a cron's tick, a generator's first argument), so a command proposed by a node
+//! that has just lost leadership cannot fire anything early or twice.
 
 use crate::api::Node;
-use colonies_statemachine::{Command, Op, Time};
+use crate::dispatch::draw_from;
+use colonies_statemachine::{Command, Op, Reply, Time};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the leader looks for passed deadlines. Timeouts fire at most this late.
-const TIMER_PERIOD: Duration = Duration::from_millis(100);
+pub(crate) const TIMER_PERIOD: Duration = Duration::from_millis(100);
 /// How often the leader looks for expired history with retention on. A backlog is removed
 /// one batch per `TIMER_PERIOD` until none is left.
 const RETENTION_PERIOD: Duration = Duration::from_secs(10);
+
+fn new_id() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
 
 pub fn now() -> Time {
     let nanos = std::time::SystemTime::now()
@@ -68,6 +75,45 @@ pub async fn run(node: Arc<Node>) {
             } else {
                 retention_checked = tokio::time::Instant::now();
             }
+        }
+        run_schedules(&node).await;
+    }
+}
+
+/// Proposes the cron and generator runs that are due. Each command names what it is for
+/// (the cron's tick, the generator's first argument), so one that lost a race with a
+/// previous leader's is refused by `apply`; that refusal is expected and not logged.
+async fn run_schedules(node: &Node) {
+    let at = now();
+    let (crons, generators) = {
+        let applied = node.state.read();
+        (applied.state.due_crons(at), applied.state.due_generators(at))
+    };
+    let ops = crons
+        .into_iter()
+        .map(|due| Op::RunCron {
+            cronid: due.cronid,
+            tick: Some(due.tick),
+            processgraphid: new_id(),
+            draw: draw_from(&new_id()),
+        })
+        .chain(generators.into_iter().map(|due| Op::FireGenerator {
+            generatorid: due.generatorid,
+            head: due.head,
+            processgraphid: new_id(),
+        }));
+    // Proposed together, so that many due runs share one Raft entry (the proposer batches
+    // what it is handed at once); each names a different cron or generator.
+    let mut proposals = tokio::task::JoinSet::new();
+    for op in ops {
+        let proposer = node.proposer.clone();
+        proposals.spawn(async move { proposer.propose(Command { caller: String::new(), now: now(), op }).await });
+    }
+    while let Some(done) = proposals.join_next().await {
+        match done {
+            Ok(Ok(Ok(Reply::Skipped(why)))) => tracing::warn!("a scheduled run created no workflow: {why}"),
+            Ok(Ok(Err(e))) if e.status != 409 => tracing::warn!("a scheduled run was refused: {}", e.message),
+            _ => {}
         }
     }
 }

@@ -94,12 +94,35 @@ impl State {
                     self.require_server_owner(caller)
                 }
             }
-            Op::Tick | Op::Retain { .. } => {
+            // Scheduled runs are the leader's decisions, like timers.
+            Op::Tick | Op::Retain { .. } | Op::RunCron { tick: Some(_), .. } | Op::FireGenerator { .. } => {
                 if caller.is_empty() {
                     Ok(())
                 } else {
                     Err(ApiError::forbidden("Access denied, timers are fired by the cluster leader"))
                 }
+            }
+            Op::AddCron { cron, .. } => self.require_member(caller, &cron.colonyname, true),
+            Op::AddGenerator { generator } => self.require_member(caller, &generator.colonyname, true),
+            Op::RunCron { cronid, tick: None, .. } => {
+                let cron = self.cron(cronid).ok_or_else(|| ApiError::bad_request("cron not found"))?;
+                self.require_member(caller, &cron.colonyname, true)
+            }
+            Op::RemoveCron { cronid } => {
+                let cron = self.cron(cronid).ok_or_else(|| ApiError::internal("Failed to remove cron, cron is nil"))?;
+                self.require_creator_or_owner(caller, &cron.colonyname, &cron.initiatorid)
+            }
+            Op::PackGenerator { generatorid, .. } => {
+                let entry = self
+                    .generator(generatorid)
+                    .ok_or_else(|| ApiError::bad_request("Failed to pack generator, generator not found"))?;
+                self.require_member(caller, &entry.generator.colonyname, true)
+            }
+            Op::RemoveGenerator { generatorid } => {
+                let entry = self
+                    .generator(generatorid)
+                    .ok_or_else(|| ApiError::internal("Failed to remove generator, generator is nil"))?;
+                self.require_creator_or_owner(caller, &entry.generator.colonyname, &entry.generator.initiatorid)
             }
             Op::AddColony { .. } | Op::RemoveColony { .. } => self.require_server_owner(caller),
             Op::AddExecutor { executor } => self.require_colony_owner(caller, &executor.colonyname),

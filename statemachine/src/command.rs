@@ -3,7 +3,7 @@
 //! proposer's clock, and any new ids are filled in by the proposer.
 
 use crate::json::Json;
-use crate::model::{Attribute, Colony, Executor, Function, FunctionSpec, User, WorkflowSpec};
+use crate::model::{Attribute, Colony, Cron, Executor, Function, FunctionSpec, Generator, User, WorkflowSpec};
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 
@@ -154,5 +154,44 @@ pub enum Op {
     /// Removes a batch of history that ended before `cutoff` (retention).
     Retain {
         cutoff: crate::time::Time,
+    },
+    // New operations go last: the log stores variants by position.
+    /// `cron.cronid` is new, from the proposer; `draw` places a random cron's first run.
+    AddCron {
+        cron: Box<Cron>,
+        draw: u64,
+    },
+    /// One run of a cron; `processgraphid` is new, from the proposer, and the processes'
+    /// ids are derived from it (`crons::process_ids`). `tick` is the `nextrun` the leader saw due: the run happens only while it still is
+    /// the cron's next run, so a late duplicate (a deposed leader's proposal that commits
+    /// after its successor ran the tick) is refused. `None`: `runcronmsg`, an extra run
+    /// now that leaves the schedule alone. `draw` places the next random run.
+    RunCron {
+        cronid: String,
+        tick: Option<Time>,
+        processgraphid: String,
+        draw: u64,
+    },
+    RemoveCron {
+        cronid: String,
+    },
+    /// `generator.generatorid` is new, from the proposer.
+    AddGenerator {
+        generator: Box<Generator>,
+    },
+    PackGenerator {
+        generatorid: String,
+        arg: String,
+    },
+    /// The leader runs a generator's workflow with the oldest queued arguments. `head` is
+    /// the number of the first of them (packs are numbered from 0): once they are used the
+    /// head moves on, so a duplicate of this command is refused. Ids as for `RunCron`.
+    FireGenerator {
+        generatorid: String,
+        head: u64,
+        processgraphid: String,
+    },
+    RemoveGenerator {
+        generatorid: String,
     },
 }

@@ -16,10 +16,13 @@ pub use json::Json;
 pub use time::Time;
 pub mod auth;
 pub mod command;
+pub mod crons;
+pub mod generators;
 mod ops;
 pub mod queries;
 pub mod resources;
 mod retention;
+pub mod schedule;
 pub mod state;
 
 pub use command::{Command, Op};

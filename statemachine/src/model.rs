@@ -505,6 +505,44 @@ pub struct User {
     pub phone: String,
 }
 
+/// §4.10: a workflow run on a schedule. `workflowspec` is a WorkflowSpec as a JSON string.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Cron {
+    pub cronid: String,
+    pub initiatorid: String,
+    pub initiatorname: String,
+    pub colonyname: String,
+    pub name: String,
+    pub cronexpression: String,
+    pub interval: i64,
+    pub random: bool,
+    pub nextrun: Time,
+    pub lastrun: Time,
+    pub workflowspec: String,
+    pub prevprocessgraphid: String,
+    pub waitforprevprocessgraph: bool,
+    pub checkerperiod: i64,
+}
+
+/// §4.11: a workflow run with packed arguments, per `trigger` of them or after `timeout` s.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Generator {
+    pub generatorid: String,
+    pub initiatorid: String,
+    pub initiatorname: String,
+    pub colonyname: String,
+    pub name: String,
+    pub workflowspec: String,
+    pub trigger: i64,
+    pub timeout: i64,
+    pub firstpack: Time,
+    pub lastrun: Time,
+    pub queuesize: i64,
+    pub checkerperiod: i64,
+}
+
 /// §4.12.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]

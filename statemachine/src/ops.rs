@@ -97,6 +97,7 @@ impl State {
             }
         }
         self.data.paused.remove(colonyname);
+        self.remove_schedules_of(colonyname);
         self.data.colonies.remove(colonyname);
         Ok(Reply::Empty)
     }

@@ -5,8 +5,11 @@
 //! `State::update_process`, which moves the process's index entries with it.
 
 use crate::command::{Command, Op};
+use crate::crons::Schedules;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Attribute, Colony, Executor, Function, Log, Process, ProcessGraph, ProcessState, User};
+use crate::model::{
+    Attribute, Colony, Cron, Executor, Function, Generator, Log, Process, ProcessGraph, ProcessState, User,
+};
 use crate::time::Time;
 use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
@@ -24,6 +27,11 @@ pub enum Reply {
     Function(Function),
     User(User),
     ProcessGraph(Box<ProcessGraph>),
+    Cron(Box<Cron>),
+    Generator(Box<Generator>),
+    /// A leader's cron or generator run that consumed its tick or arguments without
+    /// creating a workflow, and why (for the leader's log).
+    Skipped(String),
 }
 
 /// What the node needs to hear about after an apply: wake a long-polling executor, tell
@@ -46,16 +54,21 @@ pub enum SnapshotError {
     Decode(#[from] bincode::Error),
 }
 
-const SNAPSHOT_FORMAT: u8 = 1;
+/// Format 1: the data. Format 2: format 1 followed by the crons and generators, so a
+/// format 1 snapshot (taken before they existed) still loads, with none.
+const SNAPSHOT_FORMAT_1: u8 = 1;
+const SNAPSHOT_FORMAT: u8 = 2;
 
 /// The replicated data at one moment, detached from the state that goes on changing.
 pub struct PointInTime(Data);
 
 impl PointInTime {
-    /// A format version byte, then bincode of the replicated data.
+    /// A format version byte, then bincode of the replicated data, then of the crons and
+    /// generators.
     pub fn to_snapshot(&self) -> Vec<u8> {
         let mut bytes = vec![SNAPSHOT_FORMAT];
         bincode::serialize_into(&mut bytes, &self.0).expect("serializing to a Vec cannot fail");
+        bincode::serialize_into(&mut bytes, &self.0.schedules).expect("serializing to a Vec cannot fail");
         bytes
     }
 
@@ -84,6 +97,9 @@ pub(crate) struct Data {
     pub next_log_seq: u64,
     pub paused: BTreeSet<String>,
     pub graphs: OrdMap<String, ProcessGraph>,
+    /// Written after the rest (see `SNAPSHOT_FORMAT`), not as a field of this struct.
+    #[serde(skip)]
+    pub schedules: Schedules,
 }
 
 /// Lookups derived from `Data`.
@@ -186,6 +202,17 @@ impl State {
                 Ok(Reply::Empty)
             }
             Op::Retain { cutoff } => self.retain(*cutoff),
+            Op::AddCron { cron, draw } => self.add_cron(caller, cron, *draw, now),
+            Op::RunCron { cronid, tick, processgraphid, draw } => {
+                self.run_cron(cronid, *tick, processgraphid, *draw, now)
+            }
+            Op::RemoveCron { cronid } => self.remove_cron(cronid),
+            Op::AddGenerator { generator } => self.add_generator(caller, generator),
+            Op::PackGenerator { generatorid, arg } => self.pack_generator(generatorid, arg, now),
+            Op::FireGenerator { generatorid, head, processgraphid } => {
+                self.fire_generator(generatorid, *head, processgraphid, now)
+            }
+            Op::RemoveGenerator { generatorid } => self.remove_generator(generatorid),
         }?;
         self.data.clock = now;
         Ok(reply)
@@ -217,7 +244,8 @@ impl State {
         wait.into_iter().chain(exec).min()
     }
 
-    /// A format version byte, then bincode of the replicated data.
+    /// A format version byte, then bincode of the replicated data, then of the crons and
+    /// generators (see `PointInTime`).
     pub fn to_snapshot(&self) -> Vec<u8> {
         self.point_in_time().to_snapshot()
     }
@@ -231,7 +259,12 @@ impl State {
     pub fn from_snapshot(bytes: &[u8]) -> Result<State, SnapshotError> {
         match bytes.split_first() {
             None => Err(SnapshotError::Empty),
-            Some((&SNAPSHOT_FORMAT, rest)) => Ok(State::from_data(bincode::deserialize(rest)?)),
+            Some((&SNAPSHOT_FORMAT_1, rest)) => Ok(State::from_data(bincode::deserialize(rest)?)),
+            Some((&SNAPSHOT_FORMAT, mut rest)) => {
+                let mut data: Data = bincode::deserialize_from(&mut rest)?;
+                data.schedules = bincode::deserialize_from(&mut rest)?;
+                Ok(State::from_data(data))
+            }
             Some((version, _)) => Err(SnapshotError::Version(*version)),
         }
     }

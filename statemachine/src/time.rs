@@ -45,6 +45,14 @@ impl Time {
         }
     }
 
+    /// `self + nanos`, saturating; the zero time stays zero.
+    pub fn plus_nanos(self, nanos: i64) -> Time {
+        match self.unix_nanos() {
+            None => self,
+            Some(n) => Time::from_unix_nanos(n.saturating_add(nanos)),
+        }
+    }
+
     /// Seconds from `earlier` to `self` as a float, 0 when either is unset.
     pub fn seconds_since(self, earlier: Time) -> f64 {
         match (self.unix_nanos(), earlier.unix_nanos()) {

@@ -5,6 +5,7 @@
 //! the reference, cycles are refused: a cycle would leave its processes waiting forever.
 
 use crate::error::{ApiError, ApiResult};
+use crate::json::Json;
 use crate::model::{
     Edge, FunctionSpec, GraphNode, GraphNodeData, GraphNodePosition, GraphNodeStyle, Process, ProcessGraph,
     ProcessState, WorkflowSpec,
@@ -72,6 +73,18 @@ fn resolve_dependencies(specs: &[FunctionSpec]) -> ApiResult<Vec<Vec<usize>>> {
     Ok(parents)
 }
 
+/// Checks a workflow spec that will be run later (a cron's or a generator's), with 400s:
+/// names, dependencies and cycles as a submit would, and at least one function.
+pub(crate) fn check_stored_workflow(specs: &[FunctionSpec]) -> ApiResult<()> {
+    if specs.is_empty() {
+        return Err(ApiError::bad_request("The workflow spec has no function specs"));
+    }
+    if let Some(spec) = specs.iter().find(|s| s.funcname.is_empty()) {
+        return Err(ApiError::bad_request(format!("The function spec {} has no funcname", spec.nodename)));
+    }
+    resolve_dependencies(specs).map(|_| ()).map_err(|e| ApiError::bad_request(e.message))
+}
+
 fn graph_state_color(state: ProcessState) -> &'static str {
     match state {
         ProcessState::Waiting => "#eee8d8",
@@ -113,6 +126,20 @@ impl State {
         processids: &[String],
         now: Time,
     ) -> ApiResult<Reply> {
+        self.create_workflow(caller, workflow, processgraphid, processids, now, &[])
+    }
+
+    /// A workflow whose root processes get `root_input` as input (a cron's run gets the
+    /// outputs of its previous run, §5.8); nothing is created if any check fails.
+    pub(crate) fn create_workflow(
+        &mut self,
+        caller: &str,
+        workflow: &WorkflowSpec,
+        processgraphid: &str,
+        processids: &[String],
+        now: Time,
+        root_input: &[Json],
+    ) -> ApiResult<Reply> {
         let specs = &workflow.functionspecs;
         if processids.len() != specs.len() || processids.iter().collect::<BTreeSet<_>>().len() != specs.len() {
             return Err(ApiError::internal("Failed to submit workflow, one new process id per function spec needed"));
@@ -142,6 +169,9 @@ impl State {
         }
         for (child, its_parents) in parents.iter().enumerate() {
             processes[child].waitforparents = !its_parents.is_empty();
+            if its_parents.is_empty() {
+                processes[child].input = root_input.to_vec();
+            }
             for parent in its_parents {
                 processes[child].parents.push(processids[*parent].clone());
                 processes[*parent].children.push(processids[child].clone());

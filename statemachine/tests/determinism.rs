@@ -14,11 +14,37 @@ use serde_json::json;
 /// One client or leader action, in terms the generator can pick from.
 #[derive(Clone, Debug)]
 enum Action {
-    Submit { kind: usize, priority: i64, maxexectime: i64, maxretries: i64, maxwaittime: i64 },
-    Assign { executor: usize },
-    Close { executor: usize, nth: usize, ok: bool },
-    Tick { advance: i64 },
-    Cancel { nth: usize },
+    Submit {
+        kind: usize,
+        priority: i64,
+        maxexectime: i64,
+        maxretries: i64,
+        maxwaittime: i64,
+    },
+    Assign {
+        executor: usize,
+    },
+    Close {
+        executor: usize,
+        nth: usize,
+        ok: bool,
+    },
+    Tick {
+        advance: i64,
+    },
+    Cancel {
+        nth: usize,
+    },
+    /// The leader runs the cron for the tick `tick` seconds in (often not the due one).
+    RunCron {
+        tick: i64,
+        draw: u64,
+    },
+    Pack,
+    /// The leader runs the generator from argument `head`.
+    Fire {
+        head: u64,
+    },
 }
 
 const EXECUTORS: [&str; 3] = [EXEC_A, EXEC_B, STRANGER];
@@ -35,6 +61,9 @@ fn action() -> impl Strategy<Value = Action> {
         (0..3usize, 0..20usize, any::<bool>()).prop_map(|(executor, nth, ok)| Action::Close { executor, nth, ok }),
         (0..4i64).prop_map(|advance| Action::Tick { advance }),
         (0..20usize).prop_map(|nth| Action::Cancel { nth }),
+        (0..12i64, any::<u64>()).prop_map(|(tick, draw)| Action::RunCron { tick, draw }),
+        Just(Action::Pack),
+        (0..8u64).prop_map(|head| Action::Fire { head }),
     ]
 }
 
@@ -43,6 +72,7 @@ fn commands(actions: &[Action]) -> Vec<Command> {
     let mut now = 0;
     let mut submitted = Vec::new();
     let mut out = Vec::new();
+    let mut graphs = 0u64;
     let mut push = |caller: &str, now: i64, op: Op| out.push(Command { caller: caller.into(), now: at(now), op });
     let nth =
         |submitted: &Vec<String>, n: usize| submitted.get(n % submitted.len().max(1)).cloned().unwrap_or_default();
@@ -78,6 +108,23 @@ fn commands(actions: &[Action]) -> Vec<Command> {
                 push("", now, Op::Tick);
             }
             Action::Cancel { nth: n } => push(EXEC_B, now, Op::CancelProcess { processid: nth(&submitted, *n) }),
+            Action::RunCron { tick, draw } => {
+                graphs += 1;
+                let op = Op::RunCron {
+                    cronid: "cron".into(),
+                    tick: Some(at(*tick)),
+                    processgraphid: pid(graphs + 5000),
+                    draw: *draw,
+                };
+                push("", now, op);
+            }
+            Action::Pack => push(EXEC_A, now, Op::PackGenerator { generatorid: "gen".into(), arg: format!("a{now}") }),
+            Action::Fire { head } => {
+                graphs += 1;
+                let op =
+                    Op::FireGenerator { generatorid: "gen".into(), head: *head, processgraphid: pid(graphs + 9000) };
+                push("", now, op);
+            }
         }
     }
     out
@@ -95,6 +142,31 @@ fn replay(start: &State, commands: &[Command]) -> (State, Vec<String>) {
     (state, results)
 }
 
+/// A cron every second (ticks land on whole seconds, which the actions name) and a generator of two with a 3 s timeout, running `cli` work.
+fn add_schedules(w: &mut World) {
+    let spec = colonies_statemachine::model::FunctionSpec { nodename: "n".into(), ..World::spec("cli") };
+    let workflow = serde_json::json!({"colonyname": COLONY, "functionspecs": [spec]}).to_string();
+    let cron = colonies_statemachine::model::Cron {
+        cronid: "cron".into(),
+        colonyname: COLONY.into(),
+        name: "c".into(),
+        interval: 1,
+        workflowspec: workflow.clone(),
+        ..Default::default()
+    };
+    w.ok(EXEC_A, Op::AddCron { cron: Box::new(cron), draw: 7 });
+    let generator = colonies_statemachine::model::Generator {
+        generatorid: "gen".into(),
+        colonyname: COLONY.into(),
+        name: "g".into(),
+        workflowspec: workflow,
+        trigger: 2,
+        timeout: 3,
+        ..Default::default()
+    };
+    w.ok(EXEC_A, Op::AddGenerator { generator: Box::new(generator) });
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -103,6 +175,7 @@ proptest! {
         // STRANGER is a third executor, of type gpu, here.
         let mut w = World::new();
         w.add_executor(STRANGER, "g", "gpu");
+        add_schedules(&mut w);
         let start = w.state.clone();
         let commands = commands(&actions);
         let (first, first_results) = replay(&start, &commands);
