@@ -62,15 +62,22 @@ async fn a_close_after_a_full_restart_is_judged_on_the_caught_up_state() {
 }
 
 /// A signed call to one node only, without the client's failover: (HTTP status, body).
-async fn try_one_node(addr: &str, key: &PrivateKey, message: Message) -> reqwest::Result<(u16, String)> {
+/// Redirects are followed only by an `http` that follows them.
+async fn try_one_node(
+    http: &reqwest::Client,
+    addr: &str,
+    key: &PrivateKey,
+    message: Message,
+) -> reqwest::Result<(u16, String)> {
     let request = RpcRequest::signed(message.payload_type(), &message.to_payload_json(), key);
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let answer = http.post(format!("http://{addr}/api")).json(&request).send().await?;
     Ok((answer.status().as_u16(), answer.text().await.unwrap_or_default()))
 }
 
+/// A call to one node that answers itself: redirects are not followed.
 async fn call_one_node(addr: &str, key: &PrivateKey, message: Message) -> (u16, String) {
-    try_one_node(addr, key, message).await.unwrap()
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    try_one_node(&http, addr, key, message).await.unwrap()
 }
 
 /// Polls `/cluster` of node `i` until `done` holds for its body, for at most `within`.
@@ -197,8 +204,11 @@ async fn a_node_whose_disk_fills_up_exits_with_an_error() {
         assert!(Instant::now() < deadline, "the node kept running on a full disk:\n{}", cluster.nodes[0].log());
         let submit = SubmitFunctionSpecMsg { spec: Some(spec.clone()) };
         let addr = cluster.nodes[0].addr();
-        let _ =
-            tokio::time::timeout(Duration::from_secs(2), try_one_node(&addr, &key(EXECUTOR_KEY), submit.into())).await;
+        let _ = tokio::time::timeout(
+            Duration::from_secs(2),
+            try_one_node(&reqwest::Client::new(), &addr, &key(EXECUTOR_KEY), submit.into()),
+        )
+        .await;
     }
     let code = cluster.nodes[0].exit_code();
     assert!(code.is_some_and(|c| c != 0), "it exits with an error code, not {code:?}");
@@ -244,11 +254,10 @@ async fn a_follower_never_sends_a_client_to_a_dead_leader() {
     let (mut answered, mut failed) = (0, Vec::new());
     let until = Instant::now() + Duration::from_secs(4);
     while Instant::now() < until {
-        let message: Message = SubmitFunctionSpecMsg { spec: Some(dev_spec("work")) }.into();
-        let request = RpcRequest::signed(message.payload_type(), &message.to_payload_json(), &key(EXECUTOR_KEY));
-        match http.post(format!("http://{follower}/api")).json(&request).send().await {
-            Ok(answer) if answer.status().is_success() => answered += 1,
-            Ok(answer) => failed.push(format!("status {} after {:?}", answer.status(), killed.elapsed())),
+        let submit = SubmitFunctionSpecMsg { spec: Some(dev_spec("work")) };
+        match try_one_node(&http, &follower, &key(EXECUTOR_KEY), submit.into()).await {
+            Ok((200, _)) => answered += 1,
+            Ok((status, body)) => failed.push(format!("status {status} after {:?}: {body}", killed.elapsed())),
             Err(e) => failed.push(format!("after {:?}: {e:?}", killed.elapsed())),
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
