@@ -5,11 +5,14 @@ mod api;
 pub mod config;
 pub mod dispatch;
 mod leader;
+pub mod limits;
+mod listen;
 mod membership;
 mod proposer;
 mod pubsub;
 pub mod routing;
 mod server;
+mod status;
 mod waiters;
 
 pub use config::ServerConfig;

@@ -22,6 +22,8 @@ pub enum NodeError {
     Open(#[from] colonies_raft::OpenError),
     #[error("raft failed to start: {0}")]
     Raft(String),
+    #[error("{0}")]
+    WeakSecret(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: String, source: std::io::Error },
 }
@@ -30,6 +32,12 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     if !config.peers.0.contains_key(&config.nodeid) {
         return Err(NodeError::NotAPeer(config.nodeid));
     }
+    crate::config::check_secret(&config.cluster_secret).map_err(NodeError::WeakSecret)?;
+    let open_files = crate::listen::raise_open_file_limit().unwrap_or_else(|e| {
+        tracing::warn!("cannot read the open-file limit: {e}");
+        1024
+    });
+    let connection_cap = crate::listen::connection_cap(config.max_connections, open_files);
     std::fs::create_dir_all(&config.datadir)
         .map_err(|e| NodeError::Open(colonies_raft::OpenError::Snapshot(e.to_string())))?;
     let (log_store, state_machine) = open_stores(&config.datadir)?;
@@ -62,6 +70,9 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
         serverid: config.serverid.clone(),
         events: event_sender,
         signers: RecentSigners::new(RECENT_SIGNERS),
+        max_body: config.max_body,
+        cluster_secret: config.cluster_secret.as_str().into(),
+        digests: Default::default(),
     });
     let app = api::router(node.clone())
         .merge(crate::membership::router(node, &config.cluster_secret))
@@ -70,53 +81,16 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|source| NodeError::Listen { addr: addr.clone(), source })?;
-    tracing::info!(node = config.nodeid, %addr, "listening");
+    tracing::info!(node = config.nodeid, %addr, open_files, connection_cap, "listening");
 
     if !config.join {
         tokio::spawn(form_cluster(raft.clone(), config.peers.0.clone()));
     }
     tokio::spawn(leader::run(config.nodeid, raft.clone(), state, proposer, waiters, config.serverid.clone()));
 
-    serve(listener, app).await;
+    crate::listen::serve(listener, app, connection_cap, shutdown_signal()).await;
     let _ = raft.shutdown().await;
     Ok(())
-}
-
-/// The smallest read buffer hyper allows: a parked long-poll holds its connection's buffer
-/// for as long as it waits, and thousands of them wait at once. Larger bodies still stream
-/// through it.
-const READ_BUFFER: usize = 8192;
-
-/// Accepts connections until the node is told to stop; requests in flight then end with
-/// the process (clients retry elsewhere).
-async fn serve(listener: tokio::net::TcpListener, app: axum::Router) {
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    // Out of file descriptors, say: back off instead of spinning.
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = &mut shutdown => return,
-        };
-        let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        tokio::spawn(async move {
-            let connection = hyper::server::conn::http1::Builder::new()
-                .max_buf_size(READ_BUFFER)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .with_upgrades();
-            if let Err(e) = connection.await {
-                tracing::debug!("connection ended: {e}");
-            }
-        });
-    }
 }
 
 /// Every node of a fresh cluster proposes the same initial membership, so the cluster forms
