@@ -7,6 +7,7 @@
 use crate::config::Peers;
 use crate::dispatch::{Action, dispatch, reply_json, to_json};
 use crate::leader::now;
+use crate::limits;
 use crate::proposer::{COMMIT_TIMEOUT, ProposeError, Proposer};
 use crate::routing::{self, Route, failure, route};
 use crate::waiters::Waiters;
@@ -46,6 +47,11 @@ pub struct Node {
     pub events: tokio::sync::broadcast::Sender<colonies_statemachine::Event>,
     /// Signers of requests seen lately, so a repeated request is not recovered again.
     pub signers: RecentSigners,
+    /// The largest `/api` body (and `/pubsub` frame) accepted, `--max-body`.
+    pub max_body: usize,
+    /// What `/cluster` and `/cluster/digest` callers must present.
+    pub cluster_secret: Arc<str>,
+    pub digests: crate::status::DigestCache,
 }
 
 impl Node {
@@ -68,8 +74,8 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/api", post(handle_api).fallback(not_found))
         .route("/pubsub", get(crate::pubsub::upgrade))
         .route("/health", get(health))
-        .route("/cluster", get(cluster_status))
-        .route("/cluster/digest", get(state_digest))
+        .route("/cluster", get(crate::status::cluster_status))
+        .route("/cluster/digest", get(crate::status::state_digest))
         .fallback(not_found)
         .with_state(node)
 }
@@ -96,7 +102,11 @@ fn new_id() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }
 
-async fn handle_api(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+async fn handle_api(State(node): State<Arc<Node>>, body: axum::body::Body) -> Response {
+    let body = match limits::read_body(body, node.max_body).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
+    };
     let request: RpcRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(e) => return failure(400, &e.to_string()),
@@ -117,6 +127,9 @@ async fn handle_api(State(node): State<Arc<Node>>, body: Bytes) -> Response {
         Ok(message) => message,
         Err(e) => return failure(e.status(), &e.to_string()),
     };
+    if let Err(e) = limits::check_message(&message) {
+        return error(&e);
+    }
     let payloadtype = message.payload_type();
     let action = dispatch(message, now(), &mut new_id);
     match action {
@@ -206,7 +219,12 @@ async fn assign(node: &Node, caller: String, op: Op, timeout: i64, payloadtype: 
     if let Err(e) = check {
         return error(&e);
     }
-    let deadline = (timeout > 0).then(|| Instant::now() + Duration::from_secs(timeout as u64));
+    // Dispatch already cut the timeout to `MAX_LONG_POLL_SECS`; checked all the same, as
+    // an overflow here would panic the handler.
+    let deadline = (timeout > 0).then(|| {
+        let wait = Duration::from_secs(timeout.min(limits::MAX_LONG_POLL_SECS) as u64);
+        Instant::now().checked_add(wait).unwrap_or_else(Instant::now)
+    });
     let notify = node.waiters.notify(colonyname, executortype.as_deref().unwrap_or_default());
     // Server metrics change only with the vote, role, leader or membership: watching the
     // full metrics would wake every parked executor at each heartbeat.
@@ -311,41 +329,4 @@ fn cluster_info(node: &Node, caller: &str, payloadtype: &str) -> Response {
     let nodes: Vec<ClusterNode> = addresses.0.iter().map(|(id, addr)| cluster_node(*id, addr)).collect();
     let leader = leader.and_then(|l| addresses.0.get(&l).map(|addr| cluster_node(l, addr))).unwrap_or_default();
     ok(payloadtype, &to_json(&ClusterInfo { nodes, leader }))
-}
-
-/// `GET /cluster`: this node's view of the cluster, for people and tests.
-async fn cluster_status(State(node): State<Arc<Node>>) -> Response {
-    let metrics = node.raft.metrics().borrow().clone();
-    let voters: Vec<u64> = metrics.membership_config.membership().voter_ids().collect();
-    let nodes: Vec<serde_json::Value> = node
-        .addresses()
-        .0
-        .iter()
-        .map(|(id, addr)| serde_json::json!({"id": id, "addr": addr, "voter": voters.contains(id)}))
-        .collect();
-    let status = serde_json::json!({
-        "id": node.id,
-        "leader": metrics.current_leader,
-        "term": metrics.current_term,
-        "state": format!("{:?}", metrics.state),
-        "last_log_index": metrics.last_log_index,
-        "last_applied": metrics.last_applied.map(|l| l.index),
-        "snapshot": metrics.snapshot.map(|l| l.index),
-        "purged": metrics.purged.map(|l| l.index),
-        "nodes": nodes,
-    });
-    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], status.to_string())
-        .into_response()
-}
-
-/// `GET /cluster/digest`: a hash of this node's state and the index it reflects, so tests
-/// and operators can check that replicas agree.
-async fn state_digest(State(node): State<Arc<Node>>) -> Response {
-    let (last_applied, digest) = {
-        let applied = node.state.read();
-        (applied.last_applied.map(|l| l.index), applied.state.digest())
-    };
-    let body = serde_json::json!({"id": node.id, "last_applied": last_applied, "digest": digest});
-    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.to_string())
-        .into_response()
 }

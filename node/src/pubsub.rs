@@ -16,7 +16,9 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub async fn upgrade(State(node): State<Arc<Node>>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(move |socket| serve(node, socket))
+    // The subscription is one small message: frames are held to the /api body limit.
+    let limit = node.max_body;
+    upgrade.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| serve(node, socket))
 }
 
 /// What a subscriber waits for.
@@ -37,6 +39,9 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         Ok(message) => message,
         Err(e) => return refuse(&mut socket, i64::from(e.status()), &e.to_string()).await,
     };
+    if let Err(e) = crate::limits::check_message(&message) {
+        return refuse(&mut socket, i64::from(e.status), &e.message).await;
+    }
     // Subscribed before looking at the state, so a change in between is not missed.
     let mut events = node.events.subscribe();
     let (interest, state, timeout, at_once) = match message {
@@ -64,7 +69,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         return;
     }
     // When the timeout runs out the connection just ends, without a message (§7.1).
-    let limit = Duration::from_secs(timeout.max(1) as u64);
+    let limit = Duration::from_secs(crate::limits::clamp_long_poll(timeout).max(1) as u64);
     let _ = tokio::time::timeout(limit, forward(&node, &caller, &mut socket, events, &interest, state)).await;
 }
 
