@@ -15,6 +15,7 @@ const DEVENV: &[(&str, &str)] = &[
     ("COLONIES_COLONY_PRVKEY", "ba949fa134981372d6da62b6a56f336ab4d843b22c02a4257dcf7d0d73097514"),
     ("COLONIES_PRVKEY", "ddf7f7791208083b6a9ed975a72684f6406a269cfa36f1b1c32045c0a71fff05"),
     ("COLONIES_EXECUTOR_TYPE", "cli"),
+    ("COLONIES_CLUSTER_SECRET", "dev-cluster-secret-for-local-use-only"),
 ];
 
 /// Clusters of this test binary run one at a time (2 cores), and each picks ports after the
