@@ -5,9 +5,9 @@
 #[allow(dead_code)]
 mod fixture;
 
-use colonies_statemachine::model::{Attribute, AttributeType};
+use colonies_statemachine::model::{Attribute, AttributeType, WorkflowSpec};
 use colonies_statemachine::queries::LogQuery;
-use colonies_statemachine::{MAX_ATTRIBUTES_PER_PROCESS, MAX_LOGS_PER_PROCESS, Op};
+use colonies_statemachine::{MAX_ATTRIBUTES_PER_PROCESS, MAX_LOGS_PER_PROCESS, Op, Reply};
 use fixture::*;
 
 #[test]
@@ -48,4 +48,29 @@ fn a_process_holds_at_most_its_log_lines_and_attributes() {
     let e = w.refused(EXEC_B, Op::AddAttribute { attribute });
     assert!(e.message.contains("attributes, the most allowed"), "{}", e.message);
     assert_eq!(w.state.digest(), digest);
+}
+
+/// A dense workflow (each step depends on every earlier one) is laid out by longest path,
+/// following each edge once: the walk that followed every path took nodes × edges steps,
+/// under the state lock, for a graph any member may submit.
+#[test]
+fn a_dense_workflow_is_laid_out_one_row_per_step() {
+    let mut w = World::new();
+    let steps = 300;
+    let specs: Vec<_> = (0..steps)
+        .map(|n| {
+            let mut spec = World::spec("cli");
+            spec.nodename = format!("s{n}");
+            spec.conditions.dependencies = (0..n).map(|d| format!("s{d}")).collect();
+            spec
+        })
+        .collect();
+    let processids = (0..steps as u64).map(|i| pid(1000 + i)).collect();
+    let workflow = WorkflowSpec { colonyname: COLONY.into(), functionspecs: specs };
+    let op = Op::SubmitWorkflow { spec: Box::new(workflow), processgraphid: pid(999), processids };
+    let Reply::ProcessGraph(graph) = w.ok(EXEC_A, op) else { panic!("a workflow") };
+    let laid_out = w.state.get_process_graph(EXEC_A, &graph.processgraphid).unwrap();
+    let row_of = |n: u64| laid_out.nodes.iter().find(|node| node.id == pid(1000 + n)).unwrap().position.y;
+    assert_eq!((row_of(0), row_of(1), row_of(299)), (0, 80, 299 * 80));
+    assert_eq!(laid_out.edges.len(), steps * (steps - 1) / 2);
 }
