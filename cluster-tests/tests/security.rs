@@ -135,6 +135,33 @@ fn closed_by_server(mut stream: &TcpStream, within: Duration) -> bool {
     }
 }
 
+/// Whether the server ends the connection (end of file or reset, after whatever it still
+/// sends) within `within`.
+fn ends_within(mut stream: &TcpStream, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    let mut buffer = [0u8; 256];
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
+        match stream.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) => return !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+        }
+    }
+    false
+}
+
+/// A `/pubsub` websocket that never sends its subscription.
+fn silent_websocket(addr: &str) -> TcpStream {
+    let head = format!(
+        "GET /pubsub HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    let (status, stream) = status_before_body(addr, &head);
+    assert!(status.contains(" 101 "), "{status}");
+    stream
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_and_slow_clients_neither_exhaust_the_node_nor_cost_the_leader_its_term() {
     let _serial = SERIAL.lock().await;
@@ -160,6 +187,8 @@ async fn idle_and_slow_clients_neither_exhaust_the_node_nor_cost_the_leader_its_
         None
     });
 
+    // A websocket that never subscribes is upgraded, then must not be held forever.
+    let websocket = silent_websocket(&addr);
     // A thousand idle connections, under the cap: the node goes on serving everyone else.
     let idle = idle_sockets(&addr, 1000);
     for _ in 0..20 {
@@ -185,6 +214,7 @@ async fn idle_and_slow_clients_neither_exhaust_the_node_nor_cost_the_leader_its_
     // Silent connections are closed once the header timeout (20 s) passes, and so is the
     // slow-header client, although it never stopped sending.
     assert!(closed_by_server(&idle[0], Duration::from_secs(60)), "an idle connection is closed");
+    assert!(ends_within(&websocket, Duration::from_secs(30)), "a silent websocket is closed");
     let slow_closed = slow.join().unwrap().expect("the slow-header client was cut off within a minute");
     eprintln!("idle connection closed {:?} after opening; slow headers cut after {slow_closed:?}", opened.elapsed());
     // Opened over a second or so, they are closed over as long.

@@ -52,6 +52,8 @@ pub struct Node {
     /// What `/cluster` and `/cluster/digest` callers must present.
     pub cluster_secret: Arc<str>,
     pub digests: crate::status::DigestCache,
+    /// The connection cap's permits; a `/pubsub` websocket holds one while it lives.
+    pub connections: Arc<tokio::sync::Semaphore>,
 }
 
 impl Node {

@@ -54,13 +54,15 @@ pub fn connection_cap(configured: usize, open_files: u64) -> usize {
 
 /// Accepts connections until `shutdown` resolves. A connection beyond `cap` is closed at
 /// once: a client is told promptly to go elsewhere, rather than queued in the backlog.
+///
+/// `permits` holds one permit per connection served; a websocket takes another one for
+/// itself (`/pubsub`), since hyper lets go of an upgraded connection.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
-    cap: usize,
+    permits: Arc<Semaphore>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    let permits = Arc::new(Semaphore::new(cap));
     tokio::pin!(shutdown);
     let mut refused: u64 = 0;
     loop {
@@ -80,7 +82,7 @@ pub async fn serve(
             refused += 1;
             // Logged sparingly: a flood would otherwise flood the log too.
             if refused.is_power_of_two() {
-                tracing::warn!(cap, refused, "connection cap reached; closing new connections");
+                tracing::warn!(refused, "connection cap reached; closing new connections");
             }
             drop(stream);
             continue;

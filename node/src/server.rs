@@ -38,6 +38,7 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
         1024
     });
     let connection_cap = crate::listen::connection_cap(config.max_connections, open_files);
+    let connections = Arc::new(tokio::sync::Semaphore::new(connection_cap));
     std::fs::create_dir_all(&config.datadir)
         .map_err(|e| NodeError::Open(colonies_raft::OpenError::Snapshot(e.to_string())))?;
     let (log_store, state_machine) = open_stores(&config.datadir)?;
@@ -73,6 +74,7 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
         max_body: config.max_body,
         cluster_secret: config.cluster_secret.as_str().into(),
         digests: Default::default(),
+        connections: connections.clone(),
     });
     let app = api::router(node.clone())
         .merge(crate::membership::router(node, &config.cluster_secret))
@@ -88,7 +90,7 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     }
     tokio::spawn(leader::run(config.nodeid, raft.clone(), state, proposer, waiters, config.serverid.clone()));
 
-    crate::listen::serve(listener, app, connection_cap, shutdown_signal()).await;
+    crate::listen::serve(listener, app, connections, shutdown_signal()).await;
     let _ = raft.shutdown().await;
     Ok(())
 }
