@@ -267,6 +267,43 @@ mod tests {
         assert!(log("x".repeat(MAX_LOG_BYTES + 1)).unwrap_err().message.starts_with("Invalid message"));
     }
 
+    /// An `/api` body: its status, and the error envelope's status and message.
+    async fn read(body: Body, limit: usize) -> Result<Bytes, (u16, i64, String)> {
+        let response = match read_body(body, limit).await {
+            Ok(bytes) => return Ok(bytes),
+            Err(response) => response,
+        };
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let reply: colonies_client::envelope::RpcReply = serde_json::from_slice(&bytes).unwrap();
+        let failure = reply.into_result().unwrap_err();
+        Err((status, failure.status, failure.message))
+    }
+
+    /// A body sent in chunks, with no length declared up front.
+    fn chunked(chunks: usize, size: usize) -> Body {
+        let (mut sender, body) = http_body_util::Channel::<Bytes, std::convert::Infallible>::new(1);
+        tokio::spawn(async move {
+            for _ in 0..chunks {
+                if sender.send_data(Bytes::from(vec![b'x'; size])).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Body::new(body)
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_get_a_413_envelope_declared_or_not() {
+        assert_eq!(read(Body::from(vec![b'x'; 100]), 100).await.unwrap().len(), 100);
+        assert_eq!(read(chunked(4, 25), 100).await.unwrap().len(), 100);
+        for body in [Body::from(vec![b'x'; 101]), chunked(5, 25), chunked(1_000_000, 1024)] {
+            let (status, envelope_status, message) = read(body, 100).await.unwrap_err();
+            assert_eq!((status, envelope_status), (413, 413));
+            assert!(message.contains("at most 100 bytes"), "{message}");
+        }
+    }
+
     #[test]
     fn long_polls_are_cut_but_keep_their_sign() {
         assert_eq!(clamp_long_poll(i64::MAX), MAX_LONG_POLL_SECS);
