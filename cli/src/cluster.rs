@@ -4,7 +4,7 @@
 use crate::dev::SECRET_HEADER;
 use crate::table::table;
 use crate::user::Ctx;
-use anyhow::Context;
+use anyhow::{Context, bail};
 use std::time::Duration;
 
 #[derive(clap::Args)]
@@ -31,22 +31,30 @@ pub async fn cluster_info(args: &InfoArgs) -> anyhow::Result<()> {
         let secret = args.cluster_secret.clone();
         async move {
             let answer = http.get(format!("http://{addr}/cluster")).header(SECRET_HEADER, &secret).send().await.ok()?;
-            answer.json::<serde_json::Value>().await.ok()
+            if answer.status() == reqwest::StatusCode::UNAUTHORIZED {
+                return Some(Err(()));
+            }
+            let status = answer.error_for_status().ok()?;
+            status.json::<serde_json::Value>().await.ok().map(Ok)
         }
     };
     let mut known = None;
     for addr in ctx.addresses() {
-        if let Some(found) = status(addr).await {
-            known = Some(found);
-            break;
+        match status(addr.clone()).await {
+            Some(Ok(found)) => {
+                known = Some(found);
+                break;
+            }
+            Some(Err(())) => bail!("{addr} refused the cluster secret: set COLONIES_CLUSTER_SECRET to the cluster's"),
+            None => {}
         }
     }
-    let known = known.context("no node answered /cluster (is COLONIES_CLUSTER_SECRET the cluster's secret?)")?;
+    let known = known.context("no node answered /cluster")?;
     let leader = known["leader"].as_u64();
     let mut nodes = Vec::new();
     for node in known["nodes"].as_array().cloned().unwrap_or_default() {
         let addr = node["addr"].as_str().unwrap_or_default().to_string();
-        let own = status(addr.clone()).await;
+        let own = status(addr.clone()).await.and_then(Result::ok);
         nodes.push(serde_json::json!({
             "id": node["id"],
             "addr": addr,

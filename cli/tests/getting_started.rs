@@ -198,6 +198,11 @@ fn getting_started_against_colonies_dev() {
         std::thread::sleep(Duration::from_millis(250));
     }
 
+    // cluster info reads /cluster, which takes the cluster secret.
+    let refused =
+        dev.command(&["cluster", "info"]).env("COLONIES_CLUSTER_SECRET", "not-the-cluster-secret").output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("COLONIES_CLUSTER_SECRET"));
     // cluster info names exactly one leader; kill it, and a survivor still answers.
     let nodes = dev.json(&["cluster", "info"]);
     let leaders: Vec<&Value> = nodes.as_array().unwrap().iter().filter(|n| n["leader"] == true).collect();
