@@ -4,6 +4,7 @@
 //! the replicated command, and the state machine authorizes it (design note 2). Calls
 //! that need the leader are redirected or forwarded to it (design note 7).
 
+use crate::body::BODY_READ_TIMEOUT;
 use crate::config::Peers;
 use crate::dispatch::{Action, dispatch, reply_json, to_json};
 use crate::leader::now;
@@ -51,6 +52,8 @@ pub struct Node {
     pub max_body: usize,
     /// What `/cluster` and `/cluster/digest` callers must present.
     pub cluster_secret: Arc<str>,
+    /// Memory for `/api` bodies being read or handled, shared by all connections.
+    pub bodies: crate::body::BodyBudget,
     pub digests: crate::status::DigestCache,
     /// The connection cap's permits; a `/pubsub` websocket holds one while it lives.
     pub connections: Arc<tokio::sync::Semaphore>,
@@ -105,8 +108,9 @@ fn new_id() -> String {
 }
 
 async fn handle_api(State(node): State<Arc<Node>>, body: axum::body::Body) -> Response {
-    let body = match limits::read_body(body, node.max_body).await {
-        Ok(body) => body,
+    // `_held` is this body's share of the memory budget, kept until the call is answered.
+    let (body, _held) = match crate::body::read_body(body, node.max_body, &node.bodies, BODY_READ_TIMEOUT).await {
+        Ok(read) => read,
         Err(refusal) => return refusal,
     };
     let request: RpcRequest = match serde_json::from_slice(&body) {

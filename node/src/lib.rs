@@ -2,6 +2,7 @@
 //! leader's own duties.
 
 mod api;
+mod body;
 pub mod config;
 pub mod dispatch;
 mod leader;

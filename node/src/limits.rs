@@ -5,20 +5,13 @@
 //! The check walks the decoded message as JSON, so it sees exactly the fields the message
 //! type has (unknown keys were dropped by the decoder) and knows each by its wire name.
 
-use crate::routing::failure;
-use axum::body::{Body, Bytes, HttpBody};
-use axum::response::Response;
 use colonies_client::messages::Message;
 use colonies_statemachine::ApiError;
-use http_body_util::BodyExt;
 use serde_json::Value;
-use std::time::Duration;
 
 /// Default of `--max-body`: the largest `/api` request body, and the largest first frame
 /// of a `/pubsub` subscription.
 pub const DEFAULT_MAX_BODY: usize = 2 << 20;
-/// Time a client has to send a request body once its headers are in.
-pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest long-poll a caller may ask for (`assignprocessmsg`, subscriptions), in seconds;
 /// longer ones are cut to this. A client simply polls again.
 pub const MAX_LONG_POLL_SECS: i64 = 3_600;
@@ -66,26 +59,6 @@ const IDS: &[&str] = &[
 const DATA: &[&str] = &["args", "kwargs", "env", "in", "out", "errors", "value", "text", "description"];
 /// Log lines.
 const LOGS: &[&str] = &["message"];
-
-/// Reads an `/api` body of at most `limit` bytes. A body declared larger is refused before
-/// any of it is read; one that turns out larger (chunked) is refused at the limit. Either
-/// way the answer is a 413 in the ColonyOS error envelope, which every client can read.
-pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
-    let too_large =
-        || failure(413, &format!("Request body too large: at most {limit} bytes are accepted (--max-body)"));
-    if body.size_hint().lower() > limit as u64 {
-        return Err(too_large());
-    }
-    let limited = http_body_util::Limited::new(body, limit);
-    match tokio::time::timeout(BODY_READ_TIMEOUT, limited.collect()).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Ok(Err(e)) => Err(failure(400, &format!("Failed to read the request body: {e}"))),
-        Err(_) => {
-            Err(failure(408, &format!("The request body did not arrive within {} s", BODY_READ_TIMEOUT.as_secs())))
-        }
-    }
-}
 
 fn invalid(field: &str, why: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request(format!("Invalid {field}: {why}"))
@@ -265,43 +238,6 @@ mod tests {
         let log = |message: String| check_message(&AddLogMsg { processid: String::new(), message }.into());
         assert!(log("line 1\nline 2\ttab".into()).is_ok());
         assert!(log("x".repeat(MAX_LOG_BYTES + 1)).unwrap_err().message.starts_with("Invalid message"));
-    }
-
-    /// An `/api` body: its status, and the error envelope's status and message.
-    async fn read(body: Body, limit: usize) -> Result<Bytes, (u16, i64, String)> {
-        let response = match read_body(body, limit).await {
-            Ok(bytes) => return Ok(bytes),
-            Err(response) => response,
-        };
-        let status = response.status().as_u16();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let reply: colonies_client::envelope::RpcReply = serde_json::from_slice(&bytes).unwrap();
-        let failure = reply.into_result().unwrap_err();
-        Err((status, failure.status, failure.message))
-    }
-
-    /// A body sent in chunks, with no length declared up front.
-    fn chunked(chunks: usize, size: usize) -> Body {
-        let (mut sender, body) = http_body_util::Channel::<Bytes, std::convert::Infallible>::new(1);
-        tokio::spawn(async move {
-            for _ in 0..chunks {
-                if sender.send_data(Bytes::from(vec![b'x'; size])).await.is_err() {
-                    return;
-                }
-            }
-        });
-        Body::new(body)
-    }
-
-    #[tokio::test]
-    async fn bodies_over_the_limit_get_a_413_envelope_declared_or_not() {
-        assert_eq!(read(Body::from(vec![b'x'; 100]), 100).await.unwrap().len(), 100);
-        assert_eq!(read(chunked(4, 25), 100).await.unwrap().len(), 100);
-        for body in [Body::from(vec![b'x'; 101]), chunked(5, 25), chunked(1_000_000, 1024)] {
-            let (status, envelope_status, message) = read(body, 100).await.unwrap_err();
-            assert_eq!((status, envelope_status), (413, 413));
-            assert!(message.contains("at most 100 bytes"), "{message}");
-        }
     }
 
     #[test]
