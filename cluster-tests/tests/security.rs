@@ -345,3 +345,45 @@ fn a_node_refuses_to_start_with_an_empty_or_short_cluster_secret() {
         assert!(stderr.contains("at least 16 are required"), "{stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_large_requests_signed_by_nobody_costs_no_election() {
+    let _serial = SERIAL.lock().await;
+    let mut cluster = started_cluster(&[]);
+    let (leader, term) = leader_and_term(&mut cluster);
+    let addr = cluster.nodes[leader].addr();
+    // A payload near the body limit, with a new signature every time, so the node must hash
+    // and recover each one: the work an attacker without a key can ask for.
+    let payload = colonies_client::envelope::encode_payload(&vec![b' '; 1_400_000]);
+    let requests: Vec<Vec<u8>> = (0..4)
+        .map(|n| {
+            let signature = format!("{:0130x}", n + 1);
+            let request = RpcRequest { payloadtype: "getcoloniesmsg".into(), payload: payload.clone(), signature };
+            serde_json::to_vec(&request).unwrap()
+        })
+        .collect();
+    let http = reqwest::Client::new();
+    let begun = Instant::now();
+    let loops: Vec<_> = (0..8)
+        .map(|t| {
+            let (http, url, body) = (http.clone(), format!("http://{addr}/api"), requests[t % 4].clone());
+            tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                while begun.elapsed() < Duration::from_secs(10) && statuses.len() < 500 {
+                    match http.post(&url).body(body.clone()).send().await {
+                        Ok(answer) => statuses.push(answer.status().as_u16()),
+                        Err(_) => statuses.push(0),
+                    }
+                }
+                statuses
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for one in loops {
+        statuses.extend(one.await.unwrap());
+    }
+    eprintln!("{} large badly signed requests in 10 s", statuses.len());
+    assert!(statuses.iter().all(|s| *s == 403), "{:?}", statuses.iter().find(|s| **s != 403));
+    assert_eq!(leader_and_term(&mut cluster), (leader, term), "no election");
+}

@@ -11,6 +11,7 @@ use crate::leader::now;
 use crate::limits;
 use crate::proposer::{COMMIT_TIMEOUT, ProposeError, Proposer};
 use crate::routing::{self, Route, failure, route};
+use crate::verify::Prepared;
 use crate::waiters::Waiters;
 use axum::Router;
 use axum::body::Bytes;
@@ -54,6 +55,8 @@ pub struct Node {
     pub cluster_secret: Arc<str>,
     /// Memory for `/api` bodies being read or handled, shared by all connections.
     pub bodies: crate::body::BodyBudget,
+    /// Verifies large requests one at a time, off the async workers.
+    pub verifier: crate::verify::Verifier,
     pub digests: crate::status::DigestCache,
     /// The connection cap's permits; a `/pubsub` websocket holds one while it lives.
     pub connections: Arc<tokio::sync::Semaphore>,
@@ -113,29 +116,13 @@ async fn handle_api(State(node): State<Arc<Node>>, body: axum::body::Body) -> Re
         Ok(read) => read,
         Err(refusal) => return refusal,
     };
-    let request: RpcRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(e) => return failure(400, &e.to_string()),
+    let (caller, json, message) = match node.verifier.prepare(&node, body.clone()).await {
+        Ok(Prepared::Signed { caller, json, message }) => (caller, json, *message),
+        // These two are answered without a signature (§1.3 steps 3-4).
+        Ok(Prepared::Unsigned(request)) if request.payloadtype == "versionmsg" => return version(&request),
+        Ok(Prepared::Unsigned(_)) => return server_info(&node),
+        Err(e) => return error(&e),
     };
-    // These two are answered without a signature (§1.3 steps 3-4).
-    match request.payloadtype.as_str() {
-        "versionmsg" => return version(&request),
-        "getserverinfomsg" => return server_info(&node),
-        _ => {}
-    }
-    let caller = match node.signers.recover(&request.payload, &request.signature) {
-        Ok(caller) => caller,
-        Err(e) => return failure(403, &e.0),
-    };
-    // An undecodable payload reads as empty, which then fails as invalid JSON (§12.38).
-    let json = decode_payload(&request.payload).unwrap_or_default();
-    let message = match Message::decode(&request.payloadtype, &json) {
-        Ok(message) => message,
-        Err(e) => return failure(e.status(), &e.to_string()),
-    };
-    if let Err(e) = limits::check_message(&message) {
-        return error(&e);
-    }
     let payloadtype = message.payload_type();
     let action = dispatch(message, now(), &mut new_id);
     match action {

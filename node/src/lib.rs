@@ -14,6 +14,7 @@ mod pubsub;
 pub mod routing;
 mod server;
 mod status;
+mod verify;
 mod waiters;
 
 pub use config::ServerConfig;

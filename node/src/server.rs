@@ -72,6 +72,7 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
         events: event_sender,
         signers: RecentSigners::new(RECENT_SIGNERS),
         max_body: config.max_body,
+        verifier: Default::default(),
         bodies: crate::body::BodyBudget::new(crate::body::MAX_BODY_BYTES_IN_FLIGHT.max(config.max_body)),
         cluster_secret: config.cluster_secret.as_str().into(),
         digests: Default::default(),
