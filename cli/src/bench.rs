@@ -313,14 +313,13 @@ pub async fn failover(rounds: usize) -> anyhow::Result<()> {
     let ports: Vec<u16> = (0..3)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()))
         .collect::<Result<_, _>>()?;
-    let mut cluster = LocalCluster::start(dir.path().to_path_buf(), ports, server.id(), "error")?;
+    let mut cluster = LocalCluster::start(dir.path().to_path_buf(), ports, server.id(), "error", None)?;
     measure_failovers(&mut cluster, &server, rounds).await
 }
 
-async fn leader_of(http: &reqwest::Client, ports: &[u16]) -> Option<usize> {
+async fn leader_of(cluster: &LocalCluster, http: &reqwest::Client, ports: &[u16]) -> Option<usize> {
     for port in ports {
-        if let Ok(answer) = http.get(format!("http://127.0.0.1:{port}/cluster")).send().await
-            && let Ok(status) = answer.json::<serde_json::Value>().await
+        if let Some(status) = cluster.status(http, *port).await
             && let Some(leader) = status["leader"].as_u64()
         {
             return Some(leader as usize - 1);
@@ -330,14 +329,12 @@ async fn leader_of(http: &reqwest::Client, ports: &[u16]) -> Option<usize> {
 }
 
 /// Waits until every node has applied the same log index.
-async fn wait_converged(http: &reqwest::Client, ports: &[u16]) -> anyhow::Result<()> {
+async fn wait_converged(cluster: &LocalCluster, http: &reqwest::Client, ports: &[u16]) -> anyhow::Result<()> {
     let begun = Instant::now();
     while begun.elapsed() < Duration::from_secs(30) {
         let mut applied = Vec::new();
         for port in ports {
-            if let Ok(answer) = http.get(format!("http://127.0.0.1:{port}/cluster")).send().await
-                && let Ok(status) = answer.json::<serde_json::Value>().await
-            {
+            if let Some(status) = cluster.status(http, *port).await {
                 applied.push(status["last_applied"].as_u64());
             }
         }
@@ -366,7 +363,7 @@ async fn measure_failovers(cluster: &mut LocalCluster, server: &PrivateKey, roun
             let submitted = client
                 .call::<Process>(&colony.submitter, SubmitFunctionSpecMsg { spec: Some(spec(&colony.name, round)) });
             if submitted.await.is_ok()
-                && let Some(leader) = leader_of(&http, ports).await
+                && let Some(leader) = leader_of(cluster, &http, ports).await
             {
                 break leader;
             }
@@ -376,7 +373,7 @@ async fn measure_failovers(cluster: &mut LocalCluster, server: &PrivateKey, roun
         };
         // Kill a healthy cluster: a node restarted in the previous round must have caught
         // up, or the survivors are one up-to-date node and one still replaying.
-        wait_converged(&http, ports).await?;
+        wait_converged(cluster, &http, ports).await?;
         cluster.kill(leader)?;
         let killed = Instant::now();
         loop {

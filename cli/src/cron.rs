@@ -1,7 +1,8 @@
 //! `colonies cron` and `colonies generator`: workflows run on a schedule or per batch of
 //! packed arguments, with the reference CLI's command and flag names.
 
-use crate::user::{Ctx, Role, complete, print_json, read_spec, say, show_fields, table};
+use crate::table::table;
+use crate::user::{Ctx, Role, complete, print_json, read_spec, say, show_fields};
 use colonies_client::messages::*;
 use colonies_statemachine::Time;
 use colonies_statemachine::model::{Cron, FunctionSpec, Generator, WorkflowSpec};

@@ -22,13 +22,20 @@ pub struct LocalCluster {
 }
 
 impl LocalCluster {
-    /// Starts `ports.len()` nodes with datadirs under `datadir`.
-    pub fn start(datadir: PathBuf, ports: Vec<u16>, serverid: String, log_level: &str) -> anyhow::Result<Self> {
+    /// Starts `ports.len()` nodes with datadirs under `datadir`, sharing `secret` (a random
+    /// one when none is given).
+    pub fn start(
+        datadir: PathBuf,
+        ports: Vec<u16>,
+        serverid: String,
+        log_level: &str,
+        secret: Option<String>,
+    ) -> anyhow::Result<Self> {
         let mut cluster = LocalCluster {
             exe: std::env::current_exe()?,
             datadir,
             serverid,
-            secret: format!("dev-{}", PrivateKey::generate().to_hex()),
+            secret: secret.unwrap_or_else(|| format!("dev-{}", PrivateKey::generate().to_hex())),
             log_level: log_level.into(),
             nodes: ports.iter().map(|_| None).collect(),
             ports,
@@ -96,8 +103,7 @@ impl LocalCluster {
                 bail!("node {} (port {}) ended at start: {status}", i + 1, self.ports[*i]);
             }
             for port in &self.ports {
-                if let Ok(answer) = http.get(format!("http://127.0.0.1:{port}/cluster")).send().await
-                    && let Ok(status) = answer.json::<serde_json::Value>().await
+                if let Some(status) = self.status(&http, *port).await
                     && let Some(leader) = status["leader"].as_u64()
                 {
                     return Ok(leader);
@@ -108,6 +114,23 @@ impl LocalCluster {
         bail!("no leader was elected within 60 s")
     }
 }
+
+impl LocalCluster {
+    /// The `/cluster` status of the node on `port`, which takes the cluster secret.
+    pub async fn status(&self, http: &reqwest::Client, port: u16) -> Option<serde_json::Value> {
+        let answer = http
+            .get(format!("http://127.0.0.1:{port}/cluster"))
+            .header(SECRET_HEADER, &self.secret)
+            .send()
+            .await
+            .ok()?;
+        answer.json::<serde_json::Value>().await.ok()
+    }
+}
+
+/// The header `/cluster`, the membership routes and the peer routes read the cluster
+/// secret from (`colonies_raft::network::SECRET_HEADER`).
+pub const SECRET_HEADER: &str = "x-colonies-cluster-secret";
 
 impl Drop for LocalCluster {
     fn drop(&mut self) {
@@ -122,6 +145,10 @@ pub struct DevArgs {
     /// Where the nodes keep their data; a temporary folder, removed at exit, by default.
     #[arg(long)]
     datadir: Option<PathBuf>,
+    /// The nodes' shared secret (16 bytes at least), which `cluster info` also needs; a
+    /// random one, printed at start, by default.
+    #[arg(long, env = "COLONIES_CLUSTER_SECRET", hide_env_values = true)]
+    cluster_secret: Option<String>,
 }
 
 /// `colonies dev`: three nodes on loopback (COLONIES_SERVER_PORT and the next two ports), the
@@ -138,7 +165,7 @@ pub async fn run(ctx: &Ctx, args: DevArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let mut cluster = LocalCluster::start(datadir.clone(), ports, server.id(), "warn")?;
+    let mut cluster = LocalCluster::start(datadir.clone(), ports, server.id(), "warn", args.cluster_secret)?;
     let leader = cluster.wait_leader().await?;
     let ctx = Ctx { servers: cluster.addresses(), ..ctx.clone() };
     register(&ctx).await?;
@@ -148,6 +175,7 @@ pub async fn run(ctx: &Ctx, args: DevArgs) -> anyhow::Result<()> {
         println!("  node {}  {addr}  {role}", i + 1);
     }
     println!("export COLONIES_SERVER_ADDRS={}", cluster.addresses().join(","));
+    println!("export COLONIES_CLUSTER_SECRET={}", cluster.secret);
     println!("Ctrl-C stops the cluster.");
     let stop = tokio::signal::ctrl_c();
     tokio::pin!(stop);

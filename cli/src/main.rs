@@ -1,9 +1,11 @@
 //! The `colonies` command line.
 
 mod bench;
+mod cluster;
 mod cron;
 mod dev;
 mod executor;
+mod table;
 mod user;
 
 use anyhow::Context;
@@ -159,7 +161,7 @@ struct Admin {
 #[derive(Subcommand)]
 enum Cluster {
     /// Every node: address, leader or not, state, term, last applied index.
-    Info(user::Ctx),
+    Info(cluster::InfoArgs),
     /// Add a started node (run with --join) as a learner, then make it a voter.
     Add {
         #[arg(long)]
@@ -209,7 +211,7 @@ fn change_membership(
     runtime.block_on(async {
         let http = reqwest::Client::new();
         let answer = request(&http, format!("http://{}/cluster/members", admin.server))
-            .header("x-colonies-cluster-secret", &admin.cluster_secret)
+            .header(dev::SECRET_HEADER, &admin.cluster_secret)
             .send()
             .await
             .with_context(|| format!("reaching {}", admin.server))?;
@@ -265,7 +267,7 @@ fn main() -> anyhow::Result<()> {
                 }
             })?;
         }
-        Command::Cluster(Cluster::Info(ctx)) => block_on(user::cluster_info(&ctx))?,
+        Command::Cluster(Cluster::Info(args)) => block_on(cluster::cluster_info(&args))?,
         Command::Server(Server::Status(ctx)) => block_on(user::server_status(&ctx))?,
         Command::Server(Server::Stats(ctx)) => block_on(user::server_stats(&ctx))?,
         Command::Dev { ctx, args } => block_on(dev::run(&ctx, args))?,

@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+pub(crate) use crate::table::table;
+
 /// Where the cluster is and who is calling; every user command takes these.
 #[derive(clap::Args, Clone)]
 pub struct Ctx {
@@ -452,23 +454,6 @@ pub enum AttributeCmd {
 }
 
 /// Prints rows as aligned columns under a header.
-pub(crate) fn table(header: &[&str], rows: Vec<Vec<String>>) {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<String>| {
-        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        println!("{}", padded.join("  ").trim_end());
-    };
-    line(header.iter().map(|h| h.to_string()).collect());
-    for row in rows {
-        line(row);
-    }
-}
-
 pub(crate) fn say(text: String) -> anyhow::Result<()> {
     println!("{text}");
     Ok(())
@@ -1114,66 +1099,6 @@ pub async fn attribute(ctx: &Ctx, command: AttributeCmd) -> anyhow::Result<()> {
         return print_json(&attribute);
     }
     table(&["ID", "KEY", "VALUE"], vec![vec![attribute.attributeid, attribute.key, attribute.value]]);
-    Ok(())
-}
-
-/// `cluster info`: every node with its role, term and last applied index, read from the
-/// nodes themselves.
-pub async fn cluster_info(ctx: &Ctx) -> anyhow::Result<()> {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
-    let status = |addr: String| {
-        let http = http.clone();
-        async move {
-            let answer = http.get(format!("http://{addr}/cluster")).send().await.ok()?;
-            answer.json::<serde_json::Value>().await.ok()
-        }
-    };
-    let mut known = None;
-    for addr in ctx.addresses() {
-        if let Some(found) = status(addr).await {
-            known = Some(found);
-            break;
-        }
-    }
-    let known = known.context("no node answered")?;
-    let leader = known["leader"].as_u64();
-    let mut nodes = Vec::new();
-    for node in known["nodes"].as_array().cloned().unwrap_or_default() {
-        let addr = node["addr"].as_str().unwrap_or_default().to_string();
-        let own = status(addr.clone()).await;
-        nodes.push(serde_json::json!({
-            "id": node["id"],
-            "addr": addr,
-            "voter": node["voter"],
-            "leader": node["id"].as_u64() == leader,
-            "reachable": own.is_some(),
-            "state": own.as_ref().map(|s| s["state"].clone()),
-            "term": own.as_ref().map(|s| s["term"].clone()),
-            "last_applied": own.as_ref().map(|s| s["last_applied"].clone()),
-        }));
-    }
-    if ctx.json {
-        return print_json(&nodes);
-    }
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "-".into(),
-        other => other.to_string(),
-    };
-    let rows = nodes
-        .iter()
-        .map(|n| {
-            vec![
-                text(&n["id"]),
-                text(&n["addr"]),
-                if n["leader"] == true { "yes".into() } else { "no".into() },
-                if n["reachable"] == true { text(&n["state"]) } else { "unreachable".into() },
-                text(&n["term"]),
-                text(&n["last_applied"]),
-            ]
-        })
-        .collect();
-    table(&["NODE", "ADDRESS", "LEADER", "STATE", "TERM", "LAST APPLIED"], rows);
     Ok(())
 }
 

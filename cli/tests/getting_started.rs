@@ -15,6 +15,7 @@ const DEVENV: &[(&str, &str)] = &[
     ("COLONIES_COLONY_PRVKEY", "ba949fa134981372d6da62b6a56f336ab4d843b22c02a4257dcf7d0d73097514"),
     ("COLONIES_PRVKEY", "ddf7f7791208083b6a9ed975a72684f6406a269cfa36f1b1c32045c0a71fff05"),
     ("COLONIES_EXECUTOR_TYPE", "cli"),
+    ("COLONIES_CLUSTER_SECRET", "dev-cluster-secret-for-local-use-only"),
 ];
 
 /// Clusters of this test binary run one at a time (2 cores), and each picks ports after the
@@ -197,6 +198,11 @@ fn getting_started_against_colonies_dev() {
         std::thread::sleep(Duration::from_millis(250));
     }
 
+    // cluster info reads /cluster, which takes the cluster secret.
+    let refused =
+        dev.command(&["cluster", "info"]).env("COLONIES_CLUSTER_SECRET", "not-the-cluster-secret").output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("COLONIES_CLUSTER_SECRET"));
     // cluster info names exactly one leader; kill it, and a survivor still answers.
     let nodes = dev.json(&["cluster", "info"]);
     let leaders: Vec<&Value> = nodes.as_array().unwrap().iter().filter(|n| n["leader"] == true).collect();

@@ -91,6 +91,9 @@ macro_rules! messages {
         }
 
         impl Message {
+            /// Every payload type this table knows, for tests that go through all of them.
+            pub const PAYLOAD_TYPES: &'static [&'static str] = &[$($name),*];
+
             pub fn payload_type(&self) -> &'static str {
                 match self {
                     $(Message::$variant(_) => $name,)*

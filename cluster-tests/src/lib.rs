@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 /// The dev server key's id (§8.1 of the spec), owner of every test cluster.
 pub const SERVER_ID: &str = "039231c7644e04b6895471dd5335cf332681c54e27f81fac54f9067b3f2c0103";
-const CLUSTER_SECRET: &str = "cluster-tests-secret";
+pub const CLUSTER_SECRET: &str = "cluster-tests-secret";
 
 /// Builds the `colonies` binary once per test process and returns its path.
 pub fn colonies_binary() -> &'static Path {
@@ -54,6 +54,23 @@ impl Node {
 
     pub fn is_running(&mut self) -> bool {
         self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// The process id of the running node.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The node's resident memory in KiB, from /proc.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// File descriptors the node has open, from /proc.
+    pub fn open_fds(&self) -> Option<usize> {
+        Some(std::fs::read_dir(format!("/proc/{}/fd", self.pid()?)).ok()?.count())
     }
 
     /// The node's output so far, for failure messages.
@@ -195,7 +212,7 @@ impl Cluster {
                 if !self.nodes[i].is_running() {
                     continue;
                 }
-                let leader = http_get(&self.nodes[i].addr(), "/cluster").and_then(|(_, body)| leader_of(&body));
+                let leader = admin_get(&self.nodes[i].addr(), "/cluster").and_then(|(_, body)| leader_of(&body));
                 seen.push(leader);
             }
             if let Some(Some(leader)) = seen.first()
@@ -220,7 +237,7 @@ impl Cluster {
 
     /// (last applied index, state digest) of node `i`, if it answers.
     pub fn digest(&self, i: usize) -> Option<(u64, String)> {
-        let (_, body) = http_get(&self.nodes[i].addr(), "/cluster/digest")?;
+        let (_, body) = admin_get(&self.nodes[i].addr(), "/cluster/digest")?;
         Some((number_after(&body, "last_applied")?, string_after(&body, "digest")?))
     }
 
@@ -254,7 +271,7 @@ impl Cluster {
 
     /// A field of node `i`'s `/cluster` status.
     pub fn status_number(&self, i: usize, field: &str) -> Option<u64> {
-        let (_, body) = http_get(&self.nodes[i].addr(), "/cluster")?;
+        let (_, body) = admin_get(&self.nodes[i].addr(), "/cluster")?;
         number_after(&body, field)
     }
 }
@@ -302,10 +319,20 @@ fn leader_of(body: &str) -> Option<u64> {
 /// A minimal HTTP/1.1 GET; `None` when the node does not answer in time. The read timeout
 /// leaves room for `/cluster/digest` to hash a large state in a debug build.
 pub fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
+    http_get_with(addr, path, "")
+}
+
+/// A GET with the cluster secret, which `/cluster` and `/cluster/digest` require.
+pub fn admin_get(addr: &str, path: &str) -> Option<(u16, String)> {
+    http_get_with(addr, path, &format!("x-colonies-cluster-secret: {CLUSTER_SECRET}\r\n"))
+}
+
+/// A GET with extra header lines (each ending in CRLF).
+pub fn http_get_with(addr: &str, path: &str, headers: &str) -> Option<(u16, String)> {
     let socket: SocketAddr = addr.parse().ok()?;
     let mut stream = TcpStream::connect_timeout(&socket, Duration::from_secs(1)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(15))).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n").ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let status = response.split_whitespace().nth(1)?.parse().ok()?;

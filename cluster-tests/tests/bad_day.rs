@@ -8,7 +8,7 @@ use colonies_client::envelope::RpcRequest;
 use colonies_client::identity::PrivateKey;
 use colonies_client::messages::{AssignProcessMsg, CloseSuccessfulMsg, GetProcessMsg, Message, SubmitFunctionSpecMsg};
 use colonies_client::rpc::Client;
-use colonies_cluster_tests::{Cluster, http_get};
+use colonies_cluster_tests::{Cluster, admin_get, http_get};
 use colonies_statemachine::model::{Process, ProcessState};
 use common::*;
 use std::time::{Duration, Instant};
@@ -84,7 +84,7 @@ async fn call_one_node(addr: &str, key: &PrivateKey, message: Message) -> (u16, 
 fn wait_for_status(cluster: &Cluster, i: usize, within: Duration, done: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + within;
     loop {
-        let body = http_get(&cluster.nodes[i].addr(), "/cluster").map(|(_, body)| body).unwrap_or_default();
+        let body = admin_get(&cluster.nodes[i].addr(), "/cluster").map(|(_, body)| body).unwrap_or_default();
         if done(&body) {
             return body;
         }

@@ -6,7 +6,7 @@ use colonies_client::envelope::RpcRequest;
 use colonies_client::identity::PrivateKey;
 use colonies_client::messages::{AddColonyMsg, GetColoniesMsg, Message};
 use colonies_client::rpc::Client;
-use colonies_cluster_tests::{colonies_binary, free_port, http_get};
+use colonies_cluster_tests::{colonies_binary, free_port, http_get_with};
 use colonies_statemachine::model::Colony;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -92,11 +92,13 @@ async fn the_compose_file_starts_a_working_three_node_cluster() {
         nodes.0.push(child);
     }
     let addrs: Vec<String> = ports.values().map(|p| format!("127.0.0.1:{p}")).collect();
+    // `/cluster` takes the cluster secret; the compose file's own.
+    let secret = format!("x-colonies-cluster-secret: {}\r\n", services[0].environment["COLONIES_CLUSTER_SECRET"]);
 
     let begun = Instant::now();
     let leader = loop {
         let found = addrs.iter().find_map(|a| {
-            let (_, body) = http_get(a, "/cluster")?;
+            let (_, body) = http_get_with(a, "/cluster", &secret)?;
             let status: serde_json::Value = serde_json::from_str(&body).ok()?;
             status["leader"].as_u64()
         });

@@ -260,6 +260,9 @@ async fn the_client_hears_a_process_end_over_a_followers_websocket() {
     assert!(never.await.unwrap().is_none());
     assert!(started.elapsed() >= Duration::from_millis(900), "it waited its timeout");
 
-    let unknown = follower.subscribe_process(&me, subscription("nope", ProcessState::Success, 5));
+    let unknown = follower.subscribe_process(&me, subscription(&"0".repeat(64), ProcessState::Success, 5));
     assert_eq!(unknown.await.unwrap_err().status(), Some(403));
+    // Not an id at all: refused before it is looked up (issue 13).
+    let malformed = follower.subscribe_process(&me, subscription("nope", ProcessState::Success, 5));
+    assert_eq!(malformed.await.unwrap_err().status(), Some(400));
 }

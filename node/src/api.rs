@@ -4,12 +4,15 @@
 //! the replicated command, and the state machine authorizes it (design note 2). Calls
 //! that need the leader are redirected or forwarded to it (design note 7).
 
+use crate::body::BODY_READ_TIMEOUT;
 use crate::config::Peers;
 use crate::dispatch::{Action, dispatch, reply_json, to_json};
 use crate::leader::now;
-use crate::leadership::{CatchUp, CatchUpError, LeaderProbe, has_lost_its_majority};
+use crate::leadership::{CatchUp, CatchUpError, LeaderProbe};
+use crate::limits;
 use crate::proposer::{COMMIT_TIMEOUT, ProposeError, Proposer};
 use crate::routing::{self, Route, failure, route};
+use crate::verify::Prepared;
 use crate::waiters::Waiters;
 use axum::Router;
 use axum::body::Bytes;
@@ -57,6 +60,17 @@ pub struct Node {
     pub retention: Option<i64>,
     /// Whether the leader a follower knows of still answers.
     pub probe: LeaderProbe,
+    /// The largest `/api` body (and `/pubsub` frame) accepted, `--max-body`.
+    pub max_body: usize,
+    /// What `/cluster` and `/cluster/digest` callers must present.
+    pub cluster_secret: Arc<str>,
+    /// Memory for `/api` bodies being read or handled, shared by all connections.
+    pub bodies: crate::body::BodyBudget,
+    /// Verifies large requests one at a time, off the async workers.
+    pub verifier: crate::verify::Verifier,
+    pub digests: crate::status::DigestCache,
+    /// The connection cap's permits; a `/pubsub` websocket holds one while it lives.
+    pub connections: Arc<tokio::sync::Semaphore>,
 }
 
 impl Node {
@@ -86,8 +100,8 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/pubsub", get(crate::pubsub::upgrade))
         .route("/health", get(health))
         .route("/ready", get(ready))
-        .route("/cluster", get(cluster_status))
-        .route("/cluster/digest", get(state_digest))
+        .route("/cluster", get(crate::status::cluster_status))
+        .route("/cluster/digest", get(crate::status::state_digest))
         .fallback(not_found)
         .with_state(node)
 }
@@ -143,26 +157,18 @@ fn new_id() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }
 
-async fn handle_api(State(node): State<Arc<Node>>, body: Bytes) -> Response {
-    let request: RpcRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(e) => return failure(400, &e.to_string()),
+async fn handle_api(State(node): State<Arc<Node>>, body: axum::body::Body) -> Response {
+    // `_held` is this body's share of the memory budget, kept until the call is answered.
+    let (body, _held) = match crate::body::read_body(body, node.max_body, &node.bodies, BODY_READ_TIMEOUT).await {
+        Ok(read) => read,
+        Err(refusal) => return refusal,
     };
-    // These two are answered without a signature (§1.3 steps 3-4).
-    match request.payloadtype.as_str() {
-        "versionmsg" => return version(&request),
-        "getserverinfomsg" => return server_info(&node),
-        _ => {}
-    }
-    let caller = match node.signers.recover(&request.payload, &request.signature) {
-        Ok(caller) => caller,
-        Err(e) => return failure(403, &e.0),
-    };
-    // An undecodable payload reads as empty, which then fails as invalid JSON (§12.38).
-    let json = decode_payload(&request.payload).unwrap_or_default();
-    let message = match Message::decode(&request.payloadtype, &json) {
-        Ok(message) => message,
-        Err(e) => return failure(e.status(), &e.to_string()),
+    let (caller, json, message) = match node.verifier.prepare(&node, body.clone()).await {
+        Ok(Prepared::Signed { caller, json, message }) => (caller, json, *message),
+        // These two are answered without a signature (§1.3 steps 3-4).
+        Ok(Prepared::Unsigned(request)) if request.payloadtype == "versionmsg" => return version(&request),
+        Ok(Prepared::Unsigned(_)) => return server_info(&node),
+        Err(e) => return error(&e),
     };
     let payloadtype = message.payload_type();
     let action = dispatch(message, now(), &mut new_id);
@@ -260,7 +266,12 @@ async fn assign(node: &Node, caller: String, op: Op, timeout: i64, payloadtype: 
     if let Err(e) = check {
         return error(&e);
     }
-    let deadline = (timeout > 0).then(|| Instant::now() + Duration::from_secs(timeout as u64));
+    // Dispatch already cut the timeout to `MAX_LONG_POLL_SECS`; checked all the same, as
+    // an overflow here would panic the handler.
+    let deadline = (timeout > 0).then(|| {
+        let wait = Duration::from_secs(timeout.min(limits::MAX_LONG_POLL_SECS) as u64);
+        Instant::now().checked_add(wait).unwrap_or_else(Instant::now)
+    });
     let notify = node.waiters.notify(colonyname, executortype.as_deref().unwrap_or_default());
     // Changes only when the leader does or this one loses its majority: watching the full
     // metrics would wake every parked executor at each heartbeat.
@@ -365,50 +376,4 @@ fn cluster_info(node: &Node, caller: &str, payloadtype: &str) -> Response {
     let nodes: Vec<ClusterNode> = addresses.0.iter().map(|(id, addr)| cluster_node(*id, addr)).collect();
     let leader = leader.and_then(|l| addresses.0.get(&l).map(|addr| cluster_node(l, addr))).unwrap_or_default();
     ok(payloadtype, &to_json(&ClusterInfo { nodes, leader }))
-}
-
-/// `GET /cluster`: this node's view of the cluster, for people and tests.
-async fn cluster_status(State(node): State<Arc<Node>>) -> Response {
-    let metrics = node.raft.metrics().borrow().clone();
-    // A leader cut off from the majority says so instead of claiming to lead.
-    let (state, leader) = if has_lost_its_majority(&metrics) {
-        ("LeaderWithoutMajority".to_string(), None)
-    } else {
-        (format!("{:?}", metrics.state), *node.leader.borrow())
-    };
-    let voters: Vec<u64> = metrics.membership_config.membership().voter_ids().collect();
-    let nodes: Vec<serde_json::Value> = node
-        .addresses()
-        .0
-        .iter()
-        .map(|(id, addr)| serde_json::json!({"id": id, "addr": addr, "voter": voters.contains(id)}))
-        .collect();
-    let status = serde_json::json!({
-        "id": node.id,
-        "leader": leader,
-        "term": metrics.current_term,
-        "state": state,
-        "millis_since_quorum_ack": metrics.millis_since_quorum_ack,
-        "last_log_index": metrics.last_log_index,
-        "last_applied": metrics.last_applied.map(|l| l.index),
-        "snapshot": metrics.snapshot.map(|l| l.index),
-        "purged": metrics.purged.map(|l| l.index),
-        "nodes": nodes,
-    });
-    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], status.to_string())
-        .into_response()
-}
-
-/// `GET /cluster/digest`: a hash of this node's state and the index it reflects, so tests
-/// and operators can check that replicas agree.
-async fn state_digest(State(node): State<Arc<Node>>) -> Response {
-    let (last_applied, point_in_time) = {
-        let applied = node.state.read();
-        (applied.last_applied.map(|l| l.index), applied.state.point_in_time())
-    };
-    // Hashing grows with the state: off the lock and off the async workers.
-    let digest = tokio::task::spawn_blocking(move || point_in_time.digest()).await.unwrap_or_default();
-    let body = serde_json::json!({"id": node.id, "last_applied": last_applied, "digest": digest});
-    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.to_string())
-        .into_response()
 }

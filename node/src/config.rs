@@ -35,6 +35,13 @@ pub struct ServerConfig {
     /// Take a snapshot (and compact the log) after this many log entries.
     #[arg(long, env = "COLONIES_SNAPSHOT_LOGS", default_value_t = 10_000)]
     pub snapshot_logs: u64,
+    /// Largest `/api` request body in bytes; larger ones get a 413 error reply.
+    #[arg(long, env = "COLONIES_MAX_BODY", default_value_t = crate::limits::DEFAULT_MAX_BODY)]
+    pub max_body: usize,
+    /// Open connections served at once (long-polls included); beyond it new connections are
+    /// closed at once. Lowered if needed to fit under the open-file limit.
+    #[arg(long, env = "COLONIES_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
     /// Remove processes and workflows that ended, and log lines written, more than
     /// `--retention-policy` seconds ago (never waiting or running work).
     #[arg(long, env = "COLONIES_RETENTION")]
@@ -49,6 +56,23 @@ impl ServerConfig {
     pub fn retention(&self) -> Option<i64> {
         self.retention.then_some(self.retention_policy)
     }
+}
+
+/// Default of `--max-connections`: ten thousand parked executors and clients.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// The shortest cluster secret a node accepts: shorter ones can be guessed.
+pub const MIN_SECRET_BYTES: usize = 16;
+
+/// Refuses an empty or short cluster secret, which would let anyone who guesses it append
+/// to the Raft log.
+pub fn check_secret(secret: &str) -> Result<(), String> {
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(format!(
+            "the cluster secret (--cluster-secret, COLONIES_CLUSTER_SECRET) is {} bytes; at least {MIN_SECRET_BYTES} are required",
+            secret.len()
+        ));
+    }
+    Ok(())
 }
 
 /// Node id -> `host:port`.
@@ -86,5 +110,12 @@ mod tests {
         assert!(parse_peers("x=a:1").unwrap_err().contains("not a number"));
         assert!(parse_peers("1=nohost").unwrap_err().contains("no port"));
         assert!(parse_peers("").is_err());
+    }
+
+    #[test]
+    fn empty_and_short_secrets_are_refused() {
+        assert!(check_secret("").unwrap_err().contains("is 0 bytes"));
+        assert!(check_secret("fifteen-bytes!!").is_err());
+        assert!(check_secret("sixteen-bytes!!!").is_ok());
     }
 }

@@ -115,7 +115,7 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
         }
         Message::AssignProcess(m) => Ok(Action::Assign {
             colonyname: m.colonyname,
-            timeout: m.timeout,
+            timeout: crate::limits::clamp_long_poll(m.timeout),
             availablecpu: m.availablecpu,
             availablemem: m.availablemem,
         }),

@@ -2,16 +2,21 @@
 //! leader's own duties.
 
 mod api;
+mod body;
 pub mod config;
 pub mod dispatch;
 mod leader;
 mod leadership;
+pub mod limits;
+mod listen;
 mod membership;
 mod proposer;
 mod pubsub;
 pub mod routing;
 mod server;
 mod startup;
+mod status;
+mod verify;
 mod waiters;
 
 pub use config::ServerConfig;

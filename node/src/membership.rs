@@ -55,10 +55,18 @@ fn not_here(admin: &Admin, path: &str) -> Option<Response> {
     }
 }
 
-async fn add(State(admin): State<Admin>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    if !colonies_raft::authorized(&headers, &admin.secret) {
-        return answer(StatusCode::UNAUTHORIZED, "missing or wrong cluster secret");
-    }
+/// `{"nodeid":N,"addr":"host:port"}` is far smaller than this.
+const MAX_MEMBER_BODY: usize = 4096;
+
+async fn add(State(admin): State<Admin>, headers: HeaderMap, body: axum::body::Body) -> Response {
+    // The secret is checked before the body is read: a stranger's body is never buffered.
+    let body = match colonies_raft::authorized_body(&headers, &admin.secret, body, MAX_MEMBER_BODY).await {
+        Ok(body) => body,
+        Err(_) if !colonies_raft::authorized(&headers, &admin.secret) => {
+            return answer(StatusCode::UNAUTHORIZED, "missing or wrong cluster secret");
+        }
+        Err(refusal) => return refusal,
+    };
     let member: NewMember = match serde_json::from_slice(&body) {
         Ok(member) => member,
         Err(e) => {

@@ -16,8 +16,22 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub async fn upgrade(State(node): State<Arc<Node>>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(move |socket| serve(node, socket))
+    // hyper lets go of an upgraded connection (and its permit): the websocket takes a
+    // permit of its own, so subscriptions count against the connection cap too.
+    let Ok(permit) = node.connections.clone().try_acquire_owned() else {
+        return crate::routing::failure(503, "Too many connections; retry later");
+    };
+    // The subscription is one small message: frames are held to the /api body limit.
+    let limit = node.max_body;
+    upgrade.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| async move {
+        serve(node, socket).await;
+        drop(permit);
+    })
 }
+
+/// Time a subscriber has to send its subscription once connected, like the header timeout
+/// of a plain request.
+const FIRST_FRAME_TIMEOUT: Duration = crate::listen::HEADER_READ_TIMEOUT;
 
 /// What a subscriber waits for.
 enum Interest {
@@ -28,7 +42,9 @@ enum Interest {
 }
 
 async fn serve(node: Arc<Node>, mut socket: WebSocket) {
-    let Some(Ok(Frame::Text(text))) = socket.recv().await else { return };
+    let Ok(Some(Ok(Frame::Text(text)))) = tokio::time::timeout(FIRST_FRAME_TIMEOUT, socket.recv()).await else {
+        return;
+    };
     let Ok(request) = serde_json::from_str::<RpcRequest>(text.as_str()) else { return };
     // A bad signature closes the connection without a message (§7.1).
     let Ok(caller) = node.signers.recover(&request.payload, &request.signature) else { return };
@@ -37,6 +53,9 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         Ok(message) => message,
         Err(e) => return refuse(&mut socket, i64::from(e.status()), &e.to_string()).await,
     };
+    if let Err(e) = crate::limits::check_message(&message) {
+        return refuse(&mut socket, i64::from(e.status), &e.message).await;
+    }
     // Subscribed before looking at the state, so a change in between is not missed.
     let mut events = node.events.subscribe();
     let (interest, state, timeout, at_once) = match message {
@@ -64,7 +83,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         return;
     }
     // When the timeout runs out the connection just ends, without a message (§7.1).
-    let limit = Duration::from_secs(timeout.max(1) as u64);
+    let limit = Duration::from_secs(crate::limits::clamp_long_poll(timeout).max(1) as u64);
     let _ = tokio::time::timeout(limit, forward(&node, &caller, &mut socket, events, &interest, state)).await;
 }
 

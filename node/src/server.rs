@@ -24,6 +24,8 @@ pub enum NodeError {
     Open(#[from] colonies_raft::OpenError),
     #[error("raft failed to start: {0}")]
     Raft(String),
+    #[error("{0}")]
+    WeakSecret(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: String, source: std::io::Error },
     #[error("cannot create the data folder {path:?}: {source}")]
@@ -39,6 +41,13 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     if !config.peers.0.contains_key(&config.nodeid) {
         return Err(NodeError::NotAPeer(config.nodeid));
     }
+    crate::config::check_secret(&config.cluster_secret).map_err(NodeError::WeakSecret)?;
+    let open_files = crate::listen::raise_open_file_limit().unwrap_or_else(|e| {
+        tracing::warn!("cannot read the open-file limit: {e}");
+        1024
+    });
+    let connection_cap = crate::listen::connection_cap(config.max_connections, open_files);
+    let connections = Arc::new(tokio::sync::Semaphore::new(connection_cap));
     std::fs::create_dir_all(&config.datadir)
         .map_err(|source| NodeError::DataDir { path: config.datadir.clone(), source })?;
     // Listen first: loading the state can take seconds, and meanwhile the node says so.
@@ -46,13 +55,15 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|source| NodeError::Listen { addr: addr.clone(), source })?;
-    tracing::info!(node = config.nodeid, %addr, "listening; loading the state");
+    tracing::info!(node = config.nodeid, %addr, open_files, connection_cap, "listening; loading the state");
     let gate = Gate::default();
-    let server = tokio::spawn(serve(listener, gate.router()));
+    // Stopped by aborting the task, when the node stops.
+    let serving = crate::listen::serve(listener, gate.router(), connections.clone(), std::future::pending());
+    let server = tokio::spawn(serving);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let outcome = tokio::select! {
-        started = start(&config, &gate) => match started {
+        started = start(&config, &gate, connections) => match started {
             Ok(raft) => {
                 let outcome = tokio::select! {
                     () = &mut shutdown => Ok(()),
@@ -74,7 +85,11 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
 
 /// Opens the stores, starts Raft (which re-applies the log since the last snapshot), opens
 /// the gate to the full API and starts the leader's duties.
-async fn start(config: &ServerConfig, gate: &Gate) -> Result<Raft, NodeError> {
+async fn start(
+    config: &ServerConfig,
+    gate: &Gate,
+    connections: Arc<tokio::sync::Semaphore>,
+) -> Result<Raft, NodeError> {
     let (log_store, state_machine) = open_stores(&config.datadir)?;
     let state = state_machine.state();
     let events = state_machine.subscribe();
@@ -111,6 +126,12 @@ async fn start(config: &ServerConfig, gate: &Gate) -> Result<Raft, NodeError> {
         leader,
         retention: config.retention(),
         probe: LeaderProbe::new(http.clone()),
+        max_body: config.max_body,
+        verifier: Default::default(),
+        bodies: crate::body::BodyBudget::new(crate::body::MAX_BODY_BYTES_IN_FLIGHT.max(config.max_body)),
+        cluster_secret: config.cluster_secret.as_str().into(),
+        digests: Default::default(),
+        connections,
     });
     gate.open(
         api::router(node.clone())
@@ -135,38 +156,6 @@ async fn core_stopped(raft: &Raft) -> String {
         if metrics.changed().await.is_err() {
             return "the Raft core ended".into();
         }
-    }
-}
-
-/// The smallest read buffer hyper allows: a parked long-poll holds its connection's buffer
-/// for as long as it waits, and thousands of them wait at once. Larger bodies still stream
-/// through it.
-const READ_BUFFER: usize = 8192;
-
-/// Accepts connections until the task is aborted (the node stops); requests in flight then
-/// end with the process (clients retry elsewhere).
-async fn serve(listener: tokio::net::TcpListener, app: axum::Router) {
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(e) => {
-                // Out of file descriptors, say: back off instead of spinning.
-                tracing::warn!("accept failed: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        tokio::spawn(async move {
-            let connection = hyper::server::conn::http1::Builder::new()
-                .max_buf_size(READ_BUFFER)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .with_upgrades();
-            if let Err(e) = connection.await {
-                tracing::debug!("connection ended: {e}");
-            }
-        });
     }
 }
 

@@ -3,10 +3,10 @@
 //! Every call carries the cluster secret in a header, and the routes refuse a caller
 //! without it (design note 8): reaching a node's port is not enough to append to its log.
 
-use crate::codec::{decode, encode};
+use crate::codec::{CodecError, decode, encode};
 use crate::{Raft, TypeConfig};
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, HttpBody};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,7 +24,18 @@ use std::sync::Arc;
 
 pub const SECRET_HEADER: &str = "x-colonies-cluster-secret";
 /// Snapshots of a large colony are big; the default 2 MiB body limit is far too small.
-const MAX_PEER_BODY: usize = 1 << 30;
+/// Only a caller with the cluster secret gets to send one.
+pub const MAX_SNAPSHOT_BODY: usize = 1 << 30;
+/// An append carries up to `max_payload_entries` (512) entries of up to 512 batched
+/// commands; the bound that follows from those (and `--max-body` per command) is larger
+/// than this, but a real append is far smaller: a follower that lags that much gets a
+/// snapshot instead. Refusing a larger one would stall replication, so the cap is kept at
+/// the snapshot cap; what protects a node is that the secret is checked first.
+pub const MAX_APPEND_BODY: usize = MAX_SNAPSHOT_BODY;
+/// A vote request is a few dozen bytes.
+pub const MAX_VOTE_BODY: usize = 64 << 10;
+/// Time a peer has to send a request body once its headers are in.
+pub const PEER_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// The least time a peer RPC is given: an append waits for the follower's flush, which on a
 /// busy disk takes longer than the heartbeat interval openraft offers as the timeout.
 pub const MIN_RPC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
@@ -140,11 +151,39 @@ pub fn authorized(headers: &HeaderMap, secret: &str) -> bool {
     headers.get(SECRET_HEADER).is_some_and(|given| same_secret(given.as_bytes(), secret.as_bytes()))
 }
 
+/// The refusal of a peer call without the cluster secret.
+pub fn unauthorized() -> Response {
+    (StatusCode::UNAUTHORIZED, "missing or wrong cluster secret").into_response()
+}
+
+/// Reads the body of a caller that has shown the cluster secret, up to `limit` bytes. A
+/// caller without it is answered before a byte of its body is read, so a stranger cannot
+/// make a node buffer anything.
+pub async fn authorized_body(
+    headers: &HeaderMap,
+    secret: &str,
+    body: Body,
+    limit: usize,
+) -> Result<axum::body::Bytes, Response> {
+    if !authorized(headers, secret) {
+        return Err(unauthorized());
+    }
+    if body.size_hint().lower() > limit as u64 {
+        return Err((StatusCode::PAYLOAD_TOO_LARGE, format!("body larger than {limit} bytes")).into_response());
+    }
+    match tokio::time::timeout(PEER_BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err((StatusCode::BAD_REQUEST, format!("cannot read the body: {e}")).into_response()),
+        Err(_) => Err((StatusCode::REQUEST_TIMEOUT, "the body did not arrive in time").into_response()),
+    }
+}
+
 /// Decodes the request, runs it, and encodes openraft's result (errors included).
 async fn serve<Req, Resp, Fut>(
     peer: Peer,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
+    limit: usize,
     run: impl FnOnce(Raft, Req) -> Fut,
 ) -> Response
 where
@@ -152,12 +191,23 @@ where
     Resp: Serialize,
     Fut: std::future::Future<Output = Resp>,
 {
-    if !authorized(&headers, &peer.secret) {
-        return (StatusCode::UNAUTHORIZED, "missing or wrong cluster secret").into_response();
-    }
+    let body = match authorized_body(&headers, &peer.secret, body, limit).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
+    };
     match decode::<Req>(&body) {
         Ok(request) => encode(&run(peer.raft, request).await).into_response(),
-        Err(e) => (StatusCode::BAD_REQUEST, format!("bad raft request: {e}")).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, not_a_raft_request(&e)).into_response(),
+    }
+}
+
+/// What a peer is told about a body that does not decode. The codec's own words speak of
+/// stored data, which would mislead whoever reads this.
+fn not_a_raft_request(e: &CodecError) -> String {
+    match e {
+        CodecError::Empty => "not a raft request: the body is empty".into(),
+        CodecError::Version(_) => "not a raft request of this build: the first byte (format version) is not 1".into(),
+        CodecError::Bincode(e) => format!("not a raft request of this kind: {e}"),
     }
 }
 
@@ -167,34 +217,53 @@ pub fn raft_router(raft: Raft, secret: &str) -> Router {
     Router::new()
         .route(
             "/raft/append",
-            post(|State(p): State<Peer>, h: HeaderMap, b: Bytes| {
-                serve(p, h, b, |raft, r: AppendEntriesRequest<TypeConfig>| async move { raft.append_entries(r).await })
+            post(|State(p): State<Peer>, h: HeaderMap, b: Body| {
+                serve(p, h, b, MAX_APPEND_BODY, |raft, r: AppendEntriesRequest<TypeConfig>| async move {
+                    raft.append_entries(r).await
+                })
             }),
         )
         .route(
             "/raft/vote",
-            post(|State(p): State<Peer>, h: HeaderMap, b: Bytes| {
-                serve(p, h, b, |raft, r: VoteRequest<u64>| async move { raft.vote(r).await })
+            post(|State(p): State<Peer>, h: HeaderMap, b: Body| {
+                serve(p, h, b, MAX_VOTE_BODY, |raft, r: VoteRequest<u64>| async move { raft.vote(r).await })
             }),
         )
         .route(
             "/raft/snapshot",
-            post(|State(p): State<Peer>, h: HeaderMap, b: Bytes| {
-                serve(
-                    p,
-                    h,
-                    b,
-                    |raft, r: InstallSnapshotRequest<TypeConfig>| async move { raft.install_snapshot(r).await },
-                )
+            post(|State(p): State<Peer>, h: HeaderMap, b: Body| {
+                serve(p, h, b, MAX_SNAPSHOT_BODY, |raft, r: InstallSnapshotRequest<TypeConfig>| async move {
+                    raft.install_snapshot(r).await
+                })
             }),
         )
-        .layer(DefaultBodyLimit::max(MAX_PEER_BODY))
+        // The handlers read their bodies themselves, each to its own cap, after the secret.
+        .layer(DefaultBodyLimit::disable())
         .with_state(peer)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a peer (or someone with the secret) sends, decoding answers a request or
+        /// a message for a 400: bincode's length fields cannot make it read past the body.
+        #[test]
+        fn any_body_decodes_or_is_refused_with_a_reason(mut body in prop::collection::vec(any::<u8>(), 0..512), versioned in any::<bool>()) {
+            if versioned && !body.is_empty() {
+                body[0] = 1;
+            }
+            for reason in [
+                decode::<AppendEntriesRequest<TypeConfig>>(&body).err().map(|e| not_a_raft_request(&e)),
+                decode::<VoteRequest<u64>>(&body).err().map(|e| not_a_raft_request(&e)),
+                decode::<InstallSnapshotRequest<TypeConfig>>(&body).err().map(|e| not_a_raft_request(&e)),
+            ].into_iter().flatten() {
+                prop_assert!(reason.starts_with("not a raft request"), "{}", reason);
+            }
+        }
+    }
 
     #[test]
     fn secrets_compare_exactly() {

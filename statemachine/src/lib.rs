@@ -26,4 +26,5 @@ pub mod schedule;
 pub mod state;
 
 pub use command::{Command, Op};
+pub use ops::{MAX_ATTRIBUTES_PER_PROCESS, MAX_LOGS_PER_PROCESS};
 pub use state::{Event, PointInTime, Reply, State};

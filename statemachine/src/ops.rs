@@ -16,6 +16,11 @@ pub const MAX_PRIORITY: i64 = 50_000;
 const PRIORITY_STEP_NANOS: i64 = 86_400 * NANOS_PER_SECOND;
 /// Scheduling compares these conditions with a fixed ceiling (§5.2).
 const MAX_NODES_OR_PROCESSES: i64 = 127;
+/// Log lines kept per process: an executor that logs in a loop fills its own process, not
+/// the leader's memory (issue 13). Further lines are refused, oldest kept.
+pub const MAX_LOGS_PER_PROCESS: usize = 10_000;
+/// Attributes per process, for the same reason.
+pub const MAX_ATTRIBUTES_PER_PROCESS: usize = 1_024;
 const EXEC_TIMEOUT_ERROR: &str = "Maximum execution time limit exceeded";
 const WAIT_TIMEOUT_ERROR: &str = "Maximum waiting time limit exceeded";
 
@@ -498,6 +503,11 @@ impl State {
         let mut stored = attribute.clone();
         stored.attributeid = attribute_id(&attribute.targetid, &attribute.key, attribute.attributetype);
         stored.targetprocessgraphid = process.processgraphid.clone();
+        if process.attributes.len() >= MAX_ATTRIBUTES_PER_PROCESS {
+            return Err(ApiError::bad_request(format!(
+                "Failed to add attribute, the process has {MAX_ATTRIBUTES_PER_PROCESS} attributes, the most allowed"
+            )));
+        }
         if self.idx.attribute_owner.contains_key(&stored.attributeid) {
             return Err(ApiError::bad_request(format!(
                 "Failed to add attribute, an attribute with key {} and type {} already exists",
@@ -514,6 +524,11 @@ impl State {
         let Some(process) = self.process(processid) else {
             return Err(ApiError::internal("Failed to add log, process is nil"));
         };
+        if self.idx.process_logs.get(processid).is_some_and(|seqs| seqs.len() >= MAX_LOGS_PER_PROCESS) {
+            return Err(ApiError::bad_request(format!(
+                "Failed to add log, the process has {MAX_LOGS_PER_PROCESS} log lines, the most allowed"
+            )));
+        }
         let colonyname = process.spec.conditions.colonyname.clone();
         let executorname =
             self.executors_with_id(&colonyname, caller).next().map(|e| e.executorname.clone()).unwrap_or_default();

@@ -440,15 +440,29 @@ impl State {
 
     /// Rows by depth from the roots, each row centred (§4.6).
     fn lay_out(&self, graph: &mut ProcessGraph) {
+        // A node's row is its longest path from a root, found in topological order: each
+        // edge is followed once. (Following every path, as a breadth-first walk that
+        // revisits deeper nodes does, costs nodes × edges: seconds, under the state lock,
+        // for a dense graph any member may submit.)
+        let members: BTreeSet<&str> = graph.processids.iter().map(String::as_str).collect();
+        let mut waiting_for: BTreeMap<&str, usize> = BTreeMap::new();
+        for id in &members {
+            let parents = self.process(id).map(|p| p.parents.iter().filter(|q| members.contains(q.as_str())).count());
+            waiting_for.insert(id, parents.unwrap_or_default());
+        }
         let mut depth: BTreeMap<String, i64> = BTreeMap::new();
-        let mut queue: VecDeque<(String, i64)> = graph.rootprocessids.iter().map(|id| (id.clone(), 0)).collect();
-        while let Some((id, d)) = queue.pop_front() {
-            if depth.get(&id).is_some_and(|known| *known >= d) {
-                continue;
-            }
-            depth.insert(id.clone(), d);
-            if let Some(process) = self.process(&id) {
-                queue.extend(process.children.iter().map(|c| (c.clone(), d + 1)));
+        let mut ready: VecDeque<&str> = waiting_for.iter().filter(|(_, n)| **n == 0).map(|(id, _)| *id).collect();
+        while let Some(id) = ready.pop_front() {
+            let d = depth.get(id).copied().unwrap_or_default();
+            let Some(process) = self.process(id) else { continue };
+            for child in &process.children {
+                let Some(left) = waiting_for.get_mut(child.as_str()) else { continue };
+                let deeper = depth.entry(child.clone()).or_default();
+                *deeper = (*deeper).max(d + 1);
+                *left = left.saturating_sub(1);
+                if *left == 0 {
+                    ready.push_back(child.as_str());
+                }
             }
         }
         let mut rows: BTreeMap<i64, Vec<&Process>> = BTreeMap::new();

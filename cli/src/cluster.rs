@@ -1,0 +1,92 @@
+//! `colonies cluster info`: every node's own view of the cluster, from `/cluster`, which
+//! takes the cluster secret (it names peers, leader and log indexes).
+
+use crate::dev::SECRET_HEADER;
+use crate::table::table;
+use crate::user::Ctx;
+use anyhow::{Context, bail};
+use std::time::Duration;
+
+#[derive(clap::Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub ctx: Ctx,
+    /// The cluster's shared secret, which `/cluster` requires.
+    #[arg(long, env = "COLONIES_CLUSTER_SECRET", hide_env_values = true)]
+    pub cluster_secret: String,
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// `cluster info`: every node with its role, term and last applied index, read from the
+/// nodes themselves.
+pub async fn cluster_info(args: &InfoArgs) -> anyhow::Result<()> {
+    let ctx = &args.ctx;
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+    let status = |addr: String| {
+        let http = http.clone();
+        let secret = args.cluster_secret.clone();
+        async move {
+            let answer = http.get(format!("http://{addr}/cluster")).header(SECRET_HEADER, &secret).send().await.ok()?;
+            if answer.status() == reqwest::StatusCode::UNAUTHORIZED {
+                return Some(Err(()));
+            }
+            let status = answer.error_for_status().ok()?;
+            status.json::<serde_json::Value>().await.ok().map(Ok)
+        }
+    };
+    let mut known = None;
+    for addr in ctx.addresses() {
+        match status(addr.clone()).await {
+            Some(Ok(found)) => {
+                known = Some(found);
+                break;
+            }
+            Some(Err(())) => bail!("{addr} refused the cluster secret: set COLONIES_CLUSTER_SECRET to the cluster's"),
+            None => {}
+        }
+    }
+    let known = known.context("no node answered /cluster")?;
+    let leader = known["leader"].as_u64();
+    let mut nodes = Vec::new();
+    for node in known["nodes"].as_array().cloned().unwrap_or_default() {
+        let addr = node["addr"].as_str().unwrap_or_default().to_string();
+        let own = status(addr.clone()).await.and_then(Result::ok);
+        nodes.push(serde_json::json!({
+            "id": node["id"],
+            "addr": addr,
+            "voter": node["voter"],
+            "leader": node["id"].as_u64() == leader,
+            "reachable": own.is_some(),
+            "state": own.as_ref().map(|s| s["state"].clone()),
+            "term": own.as_ref().map(|s| s["term"].clone()),
+            "last_applied": own.as_ref().map(|s| s["last_applied"].clone()),
+        }));
+    }
+    if ctx.json {
+        return print_json(&nodes);
+    }
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".into(),
+        other => other.to_string(),
+    };
+    let rows = nodes
+        .iter()
+        .map(|n| {
+            vec![
+                text(&n["id"]),
+                text(&n["addr"]),
+                if n["leader"] == true { "yes".into() } else { "no".into() },
+                if n["reachable"] == true { text(&n["state"]) } else { "unreachable".into() },
+                text(&n["term"]),
+                text(&n["last_applied"]),
+            ]
+        })
+        .collect();
+    table(&["NODE", "ADDRESS", "LEADER", "STATE", "TERM", "LAST APPLIED"], rows);
+    Ok(())
+}

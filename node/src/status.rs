@@ -1,0 +1,95 @@
+//! `GET /cluster` and `GET /cluster/digest`: a node's view of the cluster and a hash of its
+//! state, for operators and tests. Both tell an attacker about the cluster (peers, leader,
+//! term, log indexes), and the digest serializes the whole state, so both take the cluster
+//! secret (issue 13), and the digest is computed at most once per applied index, however
+//! many callers ask for it at once.
+
+use crate::api::Node;
+use crate::leadership::has_lost_its_majority;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use colonies_raft::StateHandle;
+use std::sync::Arc;
+
+/// The last digest computed, and the applied index it is of.
+#[derive(Default)]
+pub struct DigestCache(tokio::sync::Mutex<Option<(Option<u64>, String)>>);
+
+impl DigestCache {
+    /// The digest of the state as applied now. Callers that arrive while it is computed
+    /// wait for that computation instead of starting their own.
+    pub async fn get(&self, state: &StateHandle) -> (Option<u64>, String) {
+        let mut cached = self.0.lock().await;
+        let (applied, point_in_time) = {
+            let guard = state.read();
+            (guard.last_applied.map(|l| l.index), guard.state.point_in_time())
+        };
+        if let Some((index, digest)) = cached.as_ref()
+            && *index == applied
+        {
+            return (*index, digest.clone());
+        }
+        // Hashing a large state takes a while: off the state lock (the copy above is quick)
+        // and off the async workers, so applies, heartbeats and requests go on meanwhile.
+        let fresh = tokio::task::spawn_blocking(move || (applied, point_in_time.digest()))
+            .await
+            .unwrap_or_else(|e| (None, format!("digest failed: {e}")));
+        *cached = Some(fresh.clone());
+        fresh
+    }
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+}
+
+fn refused() -> Response {
+    let body = serde_json::json!({"ok": false, "message": "missing or wrong cluster secret"});
+    json(StatusCode::UNAUTHORIZED, body.to_string())
+}
+
+/// `GET /cluster`: this node's view of the cluster.
+pub async fn cluster_status(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
+    if !colonies_raft::authorized(&headers, &node.cluster_secret) {
+        return refused();
+    }
+    let metrics = node.raft.metrics().borrow().clone();
+    // A leader cut off from the majority says so instead of claiming to lead.
+    let (state, leader) = if has_lost_its_majority(&metrics) {
+        ("LeaderWithoutMajority".to_string(), None)
+    } else {
+        (format!("{:?}", metrics.state), *node.leader.borrow())
+    };
+    let voters: Vec<u64> = metrics.membership_config.membership().voter_ids().collect();
+    let nodes: Vec<serde_json::Value> = node
+        .addresses()
+        .0
+        .iter()
+        .map(|(id, addr)| serde_json::json!({"id": id, "addr": addr, "voter": voters.contains(id)}))
+        .collect();
+    let status = serde_json::json!({
+        "id": node.id,
+        "leader": leader,
+        "term": metrics.current_term,
+        "state": state,
+        "millis_since_quorum_ack": metrics.millis_since_quorum_ack,
+        "last_log_index": metrics.last_log_index,
+        "last_applied": metrics.last_applied.map(|l| l.index),
+        "snapshot": metrics.snapshot.map(|l| l.index),
+        "purged": metrics.purged.map(|l| l.index),
+        "nodes": nodes,
+    });
+    json(StatusCode::OK, status.to_string())
+}
+
+/// `GET /cluster/digest`: a hash of this node's state and the index it reflects, so tests
+/// and operators can check that replicas agree.
+pub async fn state_digest(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
+    if !colonies_raft::authorized(&headers, &node.cluster_secret) {
+        return refused();
+    }
+    let (last_applied, digest) = node.digests.get(&node.state).await;
+    let body = serde_json::json!({"id": node.id, "last_applied": last_applied, "digest": digest});
+    json(StatusCode::OK, body.to_string())
+}
