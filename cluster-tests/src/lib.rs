@@ -19,6 +19,8 @@ pub const SERVER_PRVKEY: &str = "fcc79953d8a751bf41db661592dc34d30004b1a651ffa07
 /// Names a prebuilt `colonies` binary (e.g. a release build) to run instead of building one.
 pub const BINARY_ENV: &str = "COLONIES_TEST_BINARY";
 
+pub mod chaos;
+
 static BINARY: OnceLock<PathBuf> = OnceLock::new();
 
 /// Makes every node of this process run `binary` (e.g. a release build); refused, with the
