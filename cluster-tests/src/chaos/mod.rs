@@ -14,5 +14,9 @@
 //! `src/bin/chaos.rs` runs any duration and mix of faults.
 
 pub mod checker;
+pub mod disk;
+pub mod env;
 pub mod history;
 pub mod load;
+pub mod nemesis;
+pub mod net;
