@@ -20,3 +20,4 @@ pub mod history;
 pub mod load;
 pub mod nemesis;
 pub mod net;
+pub mod run;
