@@ -3,6 +3,7 @@
 
 mod common;
 
+use colonies_cluster_tests::chaos::checker::describe_fault;
 use colonies_cluster_tests::chaos::nemesis::Fault;
 use colonies_cluster_tests::chaos::run::{RunConfig, Schedule, run};
 use common::SERIAL;
@@ -19,6 +20,9 @@ async fn every_fault_once_loses_doubles_and_strands_nothing() {
     config.keep_logs = Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("chaos-logs"));
     let report = run(config).await.expect("the chaos run");
     println!("chaos: seed {seed}, {:.0} s", report.elapsed.as_secs_f64());
+    for fault in &report.history.faults {
+        println!("chaos: {}", describe_fault(fault));
+    }
     for note in &report.history.notes {
         println!("chaos: note: {note}");
     }

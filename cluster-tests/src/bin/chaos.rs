@@ -8,6 +8,7 @@
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use colonies_cluster_tests::chaos::checker::describe_fault;
 use colonies_cluster_tests::chaos::nemesis::Fault;
 use colonies_cluster_tests::chaos::run::{RunConfig, Schedule, run};
 use std::path::PathBuf;
@@ -42,6 +43,10 @@ struct Args {
     /// Pause between two submits of one submitter, in ms.
     #[arg(long, default_value_t = 150)]
     submit_interval_ms: u64,
+    /// Size of the tmpfs under one node's datadir (the disk-full fault fills it); the
+    /// state of a long run must fit in it.
+    #[arg(long, default_value_t = 512)]
+    disk_mib: u64,
 }
 
 fn faults(list: &str) -> anyhow::Result<Vec<Fault>> {
@@ -82,6 +87,7 @@ async fn main() -> anyhow::Result<()> {
     config.load.submitters = args.submitters;
     config.load.executors = args.executors;
     config.load.submit_interval = Duration::from_millis(args.submit_interval_ms);
+    config.env.disk_mib = Some(args.disk_mib);
     // The first Ctrl-C ends the schedule and still judges what ran; the second gives up.
     let interrupt = config.interrupt.clone();
     tokio::spawn(async move {
@@ -95,6 +101,9 @@ async fn main() -> anyhow::Result<()> {
     });
     let report = run(config).await?;
     println!("chaos: ran {:.1} min, {} faults", report.elapsed.as_secs_f64() / 60.0, report.history.faults.len());
+    for fault in &report.history.faults {
+        println!("chaos: {}", describe_fault(fault));
+    }
     for note in &report.history.notes {
         println!("chaos: note: {note}");
     }

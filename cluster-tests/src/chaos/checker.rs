@@ -6,7 +6,7 @@
 //! two overlapping calls prove none. Executors work one process at a time (they do not poll
 //! while they hold one), which is what lets a close be tied to the assignment it ends.
 
-use super::history::{Assigned, History, Op, OpKind, Outcome, Stamp};
+use super::history::{Assigned, Fault, History, Op, OpKind, Outcome, Stamp};
 use colonies_statemachine::model::ProcessState;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -355,6 +355,12 @@ pub fn describe(op: &Op) -> String {
         op.completed.unix_ns as f64 / 1e9,
         op.actor
     )
+}
+
+/// A fault on one line: when it began, how long it lasted, what it did.
+pub fn describe_fault(fault: &Fault) -> String {
+    let took = fault.ended.ms.saturating_sub(fault.started.ms);
+    format!("[{} +{}] fault {}: {}", secs(fault.started.ms), secs(took), fault.name, fault.detail)
 }
 
 fn show<T>(outcome: &Outcome<T>, ok: impl Fn(&T) -> String) -> String {

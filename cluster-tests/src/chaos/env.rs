@@ -118,16 +118,6 @@ impl ChaosCluster {
         }
         self.leader()
     }
-
-    /// The last lines of every node's log, for a report.
-    pub fn log_tails(&self, lines: usize) -> String {
-        self.cluster
-            .nodes
-            .iter()
-            .map(|n| format!("---- node {} ({})\n{}", n.id, n.addr(), tail(&n.log(), lines)))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
 }
 
 /// The last `lines` lines of a node log, without the terminal colours of its logger and

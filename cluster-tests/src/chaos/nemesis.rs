@@ -123,7 +123,7 @@ pub fn kill_all(env: &mut ChaosCluster, recorder: &Recorder, rng: &mut StdRng) -
     }
     sleep(millis(rng, 100, 500));
     env.cluster.spawn(leader);
-    let alone = millis(rng, 500, 1500);
+    let alone = millis(rng, 1000, 2500);
     sleep(alone);
     for i in (0..env.cluster.nodes.len()).filter(|i| *i != leader) {
         env.cluster.spawn(i);
@@ -269,4 +269,18 @@ pub fn random_restarts(env: &mut ChaosCluster, recorder: &Recorder, rng: &mut St
     recorder.fault("random-restarts", format!("nodes {} in turn", victims.join(", ")), started);
     env.recover(recorder)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_are_named_on_the_command_line_as_they_print() {
+        for fault in Fault::ALL {
+            assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
+        }
+        let unknown = "kill-everything".parse::<Fault>().unwrap_err();
+        assert!(unknown.contains("kill-one, pause-leader"), "{unknown}");
+    }
 }

@@ -1,7 +1,7 @@
 //! One chaos run: start the cluster, run the load, inject the faults of a schedule, heal,
 //! let the executors drain the queue, look at the cluster and judge the history.
 
-use super::checker::{CheckOptions, FinalProcess, FinalState, Verdict, check, describe};
+use super::checker::{CheckOptions, FinalProcess, FinalState, Verdict, check, describe, describe_fault};
 use super::env::{ChaosCluster, EnvConfig};
 use super::history::{History, OpKind, Outcome, Recorder};
 use super::load::{self, Keys, Load, LoadConfig};
@@ -294,13 +294,11 @@ fn keep_logs(dir: &std::path::Path, env: &ChaosCluster, history: &History, verdi
         for node in &env.cluster.nodes {
             std::fs::write(folder.join(format!("node{}.log", node.id)), node.log())?;
         }
-        let mut text: Vec<String> = history.ops.iter().map(describe).collect();
-        text.extend(
-            history
-                .faults
-                .iter()
-                .map(|f| format!("fault {} [{} .. {} ms]: {}", f.name, f.started.ms, f.ended.ms, f.detail)),
-        );
+        // Operations and faults in the order they began.
+        let mut lines: Vec<(u64, String)> = history.ops.iter().map(|op| (op.invoked.ms, describe(op))).collect();
+        lines.extend(history.faults.iter().map(|f| (f.started.ms, describe_fault(f))));
+        lines.sort();
+        let text: Vec<String> = lines.into_iter().map(|(_, line)| line).collect();
         std::fs::write(folder.join("history.txt"), text.join("\n"))?;
         std::fs::write(folder.join("verdict.txt"), verdict.to_string())
     })();

@@ -2,7 +2,6 @@
 //! one that breaks it.
 
 use super::*;
-use crate::chaos::history::Fault;
 
 const BASE_NS: i64 = 1_700_000_000_000_000_000;
 const SECOND: u64 = 1000;
