@@ -175,6 +175,7 @@ pub fn disk_full(env: &mut ChaosCluster, recorder: &Recorder) -> Result<(), Neme
     };
     let node = env.disk_node;
     let started = recorder.now();
+    let log_before = env.cluster.nodes[node].log().len();
     let filled = disk.fill().map_err(|e| NemesisError::Setup(format!("filling the disk: {e}")))?;
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut exit = None;
@@ -192,10 +193,17 @@ pub fn disk_full(env: &mut ChaosCluster, recorder: &Recorder) -> Result<(), Neme
             format!("ended ({status})")
         }
         None => {
+            let log = env.cluster.nodes[node].log();
+            // Whether it knew it had to stop tells a zombie from an exit that hangs.
+            let said = if log.get(log_before..).is_some_and(|new| new.contains("the node stops")) {
+                "logged that it stops but its process did not end"
+            } else {
+                "kept running"
+            };
             recorder.anomaly(format!(
-                "node {} kept running 30 s with a full disk; its log ends:\n{}",
+                "node {} {said} within 30 s of its disk filling up; its log ends:\n{}",
                 node + 1,
-                tail(&env.cluster.nodes[node].log(), 20)
+                tail(&log, 20)
             ));
             env.cluster.kill(node);
             "kept running, killed".into()
