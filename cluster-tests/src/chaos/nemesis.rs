@@ -206,7 +206,7 @@ pub fn disk_full(env: &mut ChaosCluster, recorder: &Recorder) -> Result<(), Neme
                 tail(&log, 20)
             ));
             env.cluster.kill(node);
-            "kept running, killed".into()
+            format!("{said}, killed")
         }
     };
     let disk = env.disk.as_ref().expect("checked above");
