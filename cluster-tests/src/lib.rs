@@ -14,11 +14,30 @@ use std::time::{Duration, Instant};
 /// The dev server key's id (§8.1 of the spec), owner of every test cluster.
 pub const SERVER_ID: &str = "039231c7644e04b6895471dd5335cf332681c54e27f81fac54f9067b3f2c0103";
 pub const CLUSTER_SECRET: &str = "cluster-tests-secret";
+/// The private key of `SERVER_ID`, for harness code that adds colonies itself.
+pub const SERVER_PRVKEY: &str = "fcc79953d8a751bf41db661592dc34d30004b1a651ffa0725b03ac227641499d";
+/// Names a prebuilt `colonies` binary (e.g. a release build) to run instead of building one.
+pub const BINARY_ENV: &str = "COLONIES_TEST_BINARY";
 
-/// Builds the `colonies` binary once per test process and returns its path.
+pub mod chaos;
+
+static BINARY: OnceLock<PathBuf> = OnceLock::new();
+
+/// Makes every node of this process run `binary` (e.g. a release build); refused, with the
+/// binary in use, once a node has started.
+pub fn use_colonies_binary(binary: PathBuf) -> Result<(), PathBuf> {
+    BINARY.set(binary).map_err(|_| colonies_binary().to_path_buf())
+}
+
+/// Builds the `colonies` binary once per test process and returns its path, or the binary
+/// that `COLONIES_TEST_BINARY` or `use_colonies_binary` names.
 pub fn colonies_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
+        if let Some(binary) = std::env::var_os(BINARY_ENV) {
+            let binary = PathBuf::from(binary);
+            assert!(binary.is_file(), "{BINARY_ENV}={} is not a file", binary.display());
+            return binary;
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf();
         let status = Command::new(cargo)
@@ -43,17 +62,45 @@ pub struct Node {
     pub id: u64,
     pub port: u16,
     pub datadir: PathBuf,
+    /// The address the node listens on and its peers call it at.
+    pub host: String,
+    /// The network namespace the node runs in (`ip netns exec`), if not the test's own.
+    pub netns: Option<String>,
     log: PathBuf,
     child: Option<Child>,
+    /// How the last process of this node ended, once it did.
+    exit: Option<std::process::ExitStatus>,
+}
+
+/// Where one node of `Cluster::start_placed` runs: its listen address, namespace and datadir.
+#[derive(Clone, Debug, Default)]
+pub struct Placement {
+    /// Listen address; 127.0.0.1 when empty.
+    pub host: String,
+    pub netns: Option<String>,
+    /// The datadir, e.g. on a mount of the test's own; under the cluster's temporary folder
+    /// when `None`.
+    pub datadir: Option<PathBuf>,
 }
 
 impl Node {
     pub fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("{}:{}", self.host, self.port)
     }
 
     pub fn is_running(&mut self) -> bool {
-        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+        self.exit_status().is_none() && self.child.is_some()
+    }
+
+    /// How the node's process ended, if it did (`None` while it runs or was never started).
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        if let Some(child) = self.child.as_mut()
+            && let Ok(Some(status)) = child.try_wait()
+        {
+            self.exit = Some(status);
+            self.child = None;
+        }
+        self.exit
     }
 
     /// The process id of the running node.
@@ -80,7 +127,7 @@ impl Node {
 
     /// The exit code of a node process that has ended by itself.
     pub fn exit_code(&mut self) -> Option<i32> {
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()).and_then(|status| status.code())
+        self.exit_status().and_then(|status| status.code())
     }
 }
 
@@ -98,18 +145,27 @@ impl Cluster {
     }
 
     pub fn start_with(size: usize, extra_args: &[&str]) -> Cluster {
+        Self::start_placed(&vec![Placement::default(); size], extra_args)
+    }
+
+    /// Starts one node per placement, node ids 1, 2, ... in order.
+    pub fn start_placed(placements: &[Placement], extra_args: &[&str]) -> Cluster {
         let dir = tempfile::tempdir().expect("temp dir");
-        let nodes = (1..=size as u64)
-            .map(|id| Node {
+        let nodes = (1..)
+            .zip(placements)
+            .map(|(id, placement)| Node {
                 id,
                 port: free_port(),
-                datadir: dir.path().join(format!("node{id}")),
+                datadir: placement.datadir.clone().unwrap_or_else(|| dir.path().join(format!("node{id}"))),
+                host: if placement.host.is_empty() { "127.0.0.1".into() } else { placement.host.clone() },
+                netns: placement.netns.clone(),
                 log: dir.path().join(format!("node{id}.log")),
                 child: None,
+                exit: None,
             })
             .collect();
         let mut cluster = Cluster { nodes, extra_args: extra_args.iter().map(|s| s.to_string()).collect(), _dir: dir };
-        for i in 0..size {
+        for i in 0..placements.len() {
             cluster.spawn(i);
         }
         cluster
@@ -127,8 +183,11 @@ impl Cluster {
             id,
             port: free_port(),
             datadir: dir.join(format!("node{id}")),
+            host: "127.0.0.1".into(),
+            netns: None,
             log: dir.join(format!("node{id}.log")),
             child: None,
+            exit: None,
         });
         let index = self.nodes.len() - 1;
         self.spawn_with(index, &["--join"]);
@@ -155,9 +214,18 @@ impl Cluster {
         let peers = self.peers();
         let node = &mut self.nodes[i];
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&node.log).expect("log file");
-        let child = Command::new(colonies_binary())
+        let mut command = match &node.netns {
+            // `ip netns exec` execs the binary in place, so the child's pid is the node's.
+            Some(netns) => {
+                let mut command = Command::new("ip");
+                command.args(["netns", "exec", netns]).arg(colonies_binary());
+                command
+            }
+            None => Command::new(colonies_binary()),
+        };
+        let child = command
             .args(["server", "start", "--nodeid", &node.id.to_string(), "--port", &node.port.to_string()])
-            .args(["--host", "127.0.0.1", "--datadir"])
+            .args(["--host", &node.host, "--datadir"])
             .arg(&node.datadir)
             .args(["--peers", &peers])
             .args(&self.extra_args)
@@ -171,6 +239,7 @@ impl Cluster {
             .spawn()
             .expect("starting a colonies node");
         node.child = Some(child);
+        node.exit = None;
     }
 
     /// SIGKILL: the node gets no chance to flush or say goodbye.
@@ -205,6 +274,14 @@ impl Cluster {
 
     /// The index of the node every running node names as leader, once they agree.
     pub fn wait_leader(&mut self, within: Duration) -> usize {
+        self.leader_within(within).unwrap_or_else(|seen| {
+            let logs: Vec<String> = self.nodes.iter().map(Node::log).collect();
+            panic!("no agreed leader (saw {seen}); logs:\n{}", logs.join("\n----\n"))
+        })
+    }
+
+    /// `wait_leader` without the panic: the leader's index, or what the nodes last named.
+    pub fn leader_within(&mut self, within: Duration) -> Result<usize, String> {
         let deadline = Instant::now() + within;
         loop {
             let mut seen = Vec::new();
@@ -212,18 +289,18 @@ impl Cluster {
                 if !self.nodes[i].is_running() {
                     continue;
                 }
-                let leader = admin_get(&self.nodes[i].addr(), "/cluster").and_then(|(_, body)| leader_of(&body));
-                seen.push(leader);
+                seen.push(self.leader_seen_by(i));
             }
             if let Some(Some(leader)) = seen.first()
                 && seen.iter().all(|s| *s == Some(*leader))
                 && let Some(index) = self.nodes.iter().position(|n| n.id == *leader)
                 && self.nodes[index].is_running()
             {
-                return index;
+                return Ok(index);
             }
-            let logs: Vec<String> = self.nodes.iter().map(Node::log).collect();
-            assert!(Instant::now() < deadline, "no agreed leader (saw {seen:?}); logs:\n{}", logs.join("\n----\n"));
+            if Instant::now() >= deadline {
+                return Err(format!("{seen:?}"));
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -243,6 +320,14 @@ impl Cluster {
 
     /// Waits until every running node reports the same state digest at the same index.
     pub fn wait_converged(&mut self, within: Duration) -> String {
+        self.converged(within).unwrap_or_else(|digests| {
+            panic!("replicas did not converge: {digests:?}\nlast lines of the logs:\n{}", self.log_tails(40))
+        })
+    }
+
+    /// The digest every running node reports at the same index, once they agree within
+    /// `within`; otherwise the last (index, digest) of each running node.
+    pub fn converged(&mut self, within: Duration) -> Result<String, Vec<Option<(u64, String)>>> {
         let deadline = Instant::now() + within;
         loop {
             let running: Vec<usize> = (0..self.nodes.len()).filter(|i| self.nodes[*i].is_running()).collect();
@@ -250,10 +335,10 @@ impl Cluster {
             if let Some(Some(first)) = digests.first()
                 && digests.iter().all(|d| d.as_ref() == Some(first))
             {
-                return first.1.clone();
+                return Ok(first.1.clone());
             }
             if Instant::now() >= deadline {
-                panic!("replicas did not converge: {digests:?}\nlast lines of the logs:\n{}", self.log_tails(40));
+                return Err(digests);
             }
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -267,6 +352,49 @@ impl Cluster {
             format!("== node {}\n{}", node.id, all[all.len().saturating_sub(lines)..].join("\n"))
         };
         self.nodes.iter().map(tail).collect::<Vec<_>>().join("\n")
+    }
+
+    /// Whether every running node answers `/health` within `within` (`wait_healthy`
+    /// without the panic, for callers that report rather than assert).
+    pub fn healthy_within(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        for i in 0..self.nodes.len() {
+            while self.nodes[i].is_running()
+                && http_get(&self.nodes[i].addr(), "/health").is_none_or(|(status, _)| status != 200)
+            {
+                if Instant::now() >= deadline {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        true
+    }
+
+    /// Whether node `i` is running and ready to serve within `within`: `GET /ready` answers
+    /// 200, or, on a build without that route (404), `/health` does.
+    pub fn ready_within(&mut self, i: usize, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while self.nodes[i].is_running() {
+            let ready = match http_get(&self.nodes[i].addr(), "/ready") {
+                Some((200, _)) => true,
+                Some((404, _)) => http_get(&self.nodes[i].addr(), "/health").is_some_and(|(status, _)| status == 200),
+                _ => false,
+            };
+            if ready {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    /// The leader node `i` names in `/cluster`, if it answers and names one.
+    pub fn leader_seen_by(&self, i: usize) -> Option<u64> {
+        admin_get(&self.nodes[i].addr(), "/cluster").and_then(|(_, body)| leader_of(&body))
     }
 
     /// A field of node `i`'s `/cluster` status.
