@@ -4,10 +4,10 @@
 //! openraft's `current_leader` alone is not enough. A leader cut off from the others keeps
 //! calling itself leader until it hears of a higher term, so it would hold long-polls and
 //! writes it can never commit. A follower keeps naming a leader that died until the next
-//! election, so it would send clients to a dead address. And a leader restarted within its term (its
-//! vote was committed) leads again at once, before it knows which of its own entries were
-//! committed: its applied state can lag an assignment it acknowledged before it died, and
-//! a close judged against that state would be refused for good.
+//! election, so it would send clients to a dead address. And a leader restarted within its
+//! term (its vote was committed) leads again at once, before it knows which of its own
+//! entries were committed: its applied state can lag an assignment it acknowledged before
+//! it died, and a close judged against that state would be refused for good.
 
 use crate::proposer::COMMIT_TIMEOUT;
 use colonies_raft::Raft;
@@ -91,7 +91,7 @@ async fn heard_from_leader_lately(raft: &Raft) -> bool {
 /// The leader calls should go to now, waiting up to `LEADER_WAIT` while none is known (an
 /// election is on): a client with a single address is then sent to the new leader instead
 /// of the dead one or an error.
-pub async fn leader_for_calls(leader: &watch::Receiver<Option<u64>>) -> Option<u64> {
+async fn leader_for_calls(leader: &watch::Receiver<Option<u64>>) -> Option<u64> {
     leader_other_than(leader, None).await
 }
 
