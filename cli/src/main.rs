@@ -289,7 +289,13 @@ fn main() -> anyhow::Result<()> {
                 )
                 .init();
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(colonies_node::run(config)).context("running the server")?;
+            if let Err(e) = runtime.block_on(colonies_node::run(config)) {
+                // Exit at once: dropping the runtime waits for blocking work, which a failed
+                // store (a full disk) can hold for ever, leaving a node that said it stops
+                // but never ends, so no supervisor restarts it.
+                eprintln!("Error: running the server: {e}");
+                std::process::exit(1);
+            }
         }
     }
     Ok(())

@@ -56,7 +56,9 @@ pub async fn cluster_status(State(node): State<Arc<Node>>, headers: HeaderMap) -
     }
     let metrics = node.raft.metrics().borrow().clone();
     // A leader cut off from the majority says so instead of claiming to lead.
-    let (state, leader) = if has_lost_its_majority(&metrics) {
+    let (state, leader) = if metrics.running_state.is_err() {
+        ("Stopped".to_string(), None)
+    } else if has_lost_its_majority(&metrics) {
         ("LeaderWithoutMajority".to_string(), None)
     } else {
         (format!("{:?}", metrics.state), *node.leader.borrow())
