@@ -88,14 +88,14 @@ async fn main() -> anyhow::Result<()> {
     config.load.executors = args.executors;
     config.load.submit_interval = Duration::from_millis(args.submit_interval_ms);
     config.env.disk_mib = Some(args.disk_mib);
-    // The first Ctrl-C ends the schedule and still judges what ran; the second gives up.
+    // Ctrl-C ends the schedule, a second one the drain; the nodes, namespaces and tmpfs are
+    // cleaned up either way, which exiting here would skip.
     let interrupt = config.interrupt.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("chaos: interrupted; healing, draining and checking (Ctrl-C again to abandon)");
-            interrupt.store(true, Ordering::Relaxed);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
+        while tokio::signal::ctrl_c().await.is_ok() {
+            match interrupt.fetch_add(1, Ordering::Relaxed) {
+                0 => eprintln!("chaos: interrupted; healing, draining and checking (Ctrl-C again to skip the drain)"),
+                _ => eprintln!("chaos: skipping the drain; checking and cleaning up"),
             }
         }
     });

@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -38,9 +38,9 @@ pub struct RunConfig {
     pub seed: u64,
     /// Where to keep the node logs and the whole history when the verdict is not OK.
     pub keep_logs: Option<PathBuf>,
-    /// Set (e.g. on Ctrl-C) to end the schedule after the fault under way; the run then
-    /// heals, drains and judges as usual.
-    pub interrupt: Arc<AtomicBool>,
+    /// Interruptions so far (e.g. Ctrl-C): the first ends the schedule after the fault under
+    /// way, the second also cuts the drain short; the run still heals, cleans up and judges.
+    pub interrupt: Arc<AtomicUsize>,
 }
 
 impl RunConfig {
@@ -150,7 +150,7 @@ fn run_schedule(env: &mut ChaosCluster, config: &RunConfig, recorder: &Recorder)
     let mut rng = StdRng::seed_from_u64(config.seed);
     let started = Instant::now();
     let mut next = 0;
-    while !config.interrupt.load(Ordering::Relaxed) {
+    while config.interrupt.load(Ordering::Relaxed) == 0 {
         let fault = match &config.schedule {
             Schedule::Once(faults) => match faults.get(next) {
                 Some(fault) => *fault,
@@ -179,14 +179,19 @@ fn run_schedule(env: &mut ChaosCluster, config: &RunConfig, recorder: &Recorder)
 async fn drain(addrs: &[String], keys: &Keys, config: &RunConfig, recorder: &Recorder) {
     let deadline = Instant::now() + config.drain;
     let mut last = None;
-    while Instant::now() < deadline {
+    while Instant::now() < deadline && config.interrupt.load(Ordering::Relaxed) < 2 {
         last = load::queue_counts(addrs, keys, &config.load.colony).await;
         if last == Some((0, 0)) {
             return;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    recorder.note(format!("the queue did not drain within {:?}: (waiting, running) {last:?}", config.drain));
+    let why = if config.interrupt.load(Ordering::Relaxed) >= 2 {
+        "the drain was cut short".to_string()
+    } else {
+        format!("the queue did not drain within {:?}", config.drain)
+    };
+    recorder.note(format!("{why}: (waiting, running) {last:?}"));
 }
 
 /// Reads every acknowledged process and every process still waiting or running, through
