@@ -7,10 +7,11 @@ use crate::proposer::Proposer;
 use crate::startup::Gate;
 use crate::{leader, waiters::Waiters};
 use colonies_client::identity::RecentSigners;
-use colonies_raft::{Network, Raft, open_stores, raft_config, raft_router};
+use colonies_raft::{FlushWatch, Network, Raft, open_stores, raft_config, raft_router};
 use openraft::BasicNode;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Signed requests whose signers a node remembers: one per polling executor or client of a
 /// large colony, at a few hundred bytes each.
@@ -64,10 +65,13 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     tokio::pin!(shutdown);
     let outcome = tokio::select! {
         started = start(&config, &gate, connections) => match started {
-            Ok(raft) => {
+            Ok((raft, flushes)) => {
                 let outcome = tokio::select! {
                     () = &mut shutdown => Ok(()),
                     reason = core_stopped(&raft) => Err(NodeError::CoreStopped(reason)),
+                    stalled = storage_stalled(&flushes) => Err(NodeError::CoreStopped(format!(
+                        "a disk flush has not returned in {stalled:?} (STORAGE_STALL)"
+                    ))),
                 };
                 let _ = raft.shutdown().await;
                 outcome
@@ -89,8 +93,9 @@ async fn start(
     config: &ServerConfig,
     gate: &Gate,
     connections: Arc<tokio::sync::Semaphore>,
-) -> Result<Raft, NodeError> {
+) -> Result<(Raft, FlushWatch), NodeError> {
     let (log_store, state_machine) = open_stores(&config.datadir)?;
+    let flushes = state_machine.flush_watch();
     let state = state_machine.state();
     let events = state_machine.subscribe();
     let event_sender = state_machine.event_sender();
@@ -143,7 +148,24 @@ async fn start(
         tokio::spawn(form_cluster(raft.clone(), config.peers.0.clone()));
     }
     tokio::spawn(leader::run(node));
-    Ok(raft)
+    Ok((raft, flushes))
+}
+
+/// A flush that has not returned in this long means the disk failed in a way sled does not
+/// report (seen with a full disk while a snapshot was written): the node stops, as it does
+/// when a write fails, instead of staying a member that cannot commit anything.
+const STORAGE_STALL: Duration = Duration::from_secs(15);
+
+/// Returns how long the stuck flush has run once it has run `STORAGE_STALL`.
+async fn storage_stalled(flushes: &FlushWatch) -> Duration {
+    loop {
+        if let Some(busy) = flushes.busy_for()
+            && busy >= STORAGE_STALL
+        {
+            return busy;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 /// Returns why the Raft core stopped (a storage error, say) once it has.

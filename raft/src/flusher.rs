@@ -39,7 +39,24 @@ impl Waiter {
 #[derive(Clone)]
 pub struct Flusher {
     queue: mpsc::Sender<Waiter>,
+    busy: FlushWatch,
     _thread: Arc<Thread>,
+}
+
+/// How long the flush in progress has run, if one is: a disk that fails can also make sled's
+/// flush hang instead of return an error, and nothing else would notice.
+#[derive(Clone, Default)]
+pub struct FlushWatch(Arc<std::sync::Mutex<Option<std::time::Instant>>>);
+
+impl FlushWatch {
+    /// How long the flush in progress has been running; `None` when the disk is idle.
+    pub fn busy_for(&self) -> Option<std::time::Duration> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).map(|since| since.elapsed())
+    }
+
+    fn set(&self, since: Option<std::time::Instant>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = since;
+    }
 }
 
 /// Joins the thread when the last handle goes, so the thread's handle on the database (and
@@ -62,9 +79,16 @@ impl Drop for Thread {
 impl Flusher {
     pub fn start(db: sled::Db) -> std::io::Result<Flusher> {
         let (queue, waiting) = mpsc::channel();
-        let handle = std::thread::Builder::new().name("sled-flusher".into()).spawn(move || run(db, waiting))?;
+        let busy = FlushWatch::default();
+        let watch = busy.clone();
+        let handle = std::thread::Builder::new().name("sled-flusher".into()).spawn(move || run(db, waiting, watch))?;
         let thread = Thread { stop: Some(queue.clone()), handle: Some(handle) };
-        Ok(Flusher { queue, _thread: Arc::new(thread) })
+        Ok(Flusher { queue, busy, _thread: Arc::new(thread) })
+    }
+
+    /// Watches the flush in progress.
+    pub fn watch(&self) -> FlushWatch {
+        self.busy.clone()
     }
 
     /// Reports `callback` to openraft once everything written so far is on disk.
@@ -82,12 +106,14 @@ impl Flusher {
     }
 }
 
-fn run(db: sled::Db, waiting: mpsc::Receiver<Waiter>) {
+fn run(db: sled::Db, waiting: mpsc::Receiver<Waiter>, busy: FlushWatch) {
     while let Ok(first) = waiting.recv() {
         let mut group = vec![first];
         group.extend(waiting.try_iter());
         // Every waiter queued after its write, so this one flush covers all of them.
+        busy.set(Some(std::time::Instant::now()));
         let result = db.flush().map(|_| ()).map_err(|e| e.to_string());
+        busy.set(None);
         if let Err(error) = &result {
             tracing::error!(%error, "flushing the Raft log to disk failed");
         }

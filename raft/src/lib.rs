@@ -12,6 +12,7 @@
 mod codec;
 pub mod config;
 mod flusher;
+pub use flusher::FlushWatch;
 pub mod log_store;
 pub mod network;
 pub mod state_machine;

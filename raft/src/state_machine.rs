@@ -84,6 +84,11 @@ impl StateMachineStore {
         Ok(store)
     }
 
+    /// Watches the disk flush in progress, so a node can tell a hung disk from a slow one.
+    pub fn flush_watch(&self) -> crate::flusher::FlushWatch {
+        self.flusher.watch()
+    }
+
     /// The last log index of the snapshot on disk, from now on.
     pub(crate) fn snapshot_index(&self) -> watch::Receiver<Option<u64>> {
         self.snapshot_index.subscribe()
