@@ -73,7 +73,11 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
                         "a disk flush has not returned in {stalled:?} (STORAGE_STALL)"
                     ))),
                 };
-                let _ = raft.shutdown().await;
+                // A core stopped by a failed disk may never finish shutting down: only a node
+                // told to stop waits for it.
+                if outcome.is_ok() {
+                    let _ = raft.shutdown().await;
+                }
                 outcome
             }
             Err(e) => Err(e),
