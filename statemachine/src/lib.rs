@@ -18,6 +18,7 @@ pub mod auth;
 pub mod command;
 pub mod crons;
 pub mod generators;
+mod members;
 mod ops;
 pub mod queries;
 pub mod resources;

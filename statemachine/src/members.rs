@@ -1,0 +1,254 @@
+//! The state changes of the membership operations (server id, colonies, executors, users,
+//! functions, id changes), after `State::authorize` has passed. Each returns an error before
+//! changing anything, so a refused command is a no-op.
+
+use crate::error::{ApiError, ApiResult};
+use crate::model::{Colony, Executor, ExecutorState, Function, ProcessState, User};
+use crate::state::{Reply, State};
+use crate::time::Time;
+
+impl State {
+    pub(crate) fn set_server_id(&mut self, serverid: &str) -> ApiResult<Reply> {
+        if serverid.len() != 64 {
+            return Err(ApiError::bad_request("Failed to change server id, invalid server id length"));
+        }
+        self.data.serverid = serverid.to_string();
+        Ok(Reply::Empty)
+    }
+
+    pub(crate) fn add_colony(&mut self, colony: &Colony) -> ApiResult<Reply> {
+        if colony.colonyid.len() != 64 {
+            return Err(ApiError::bad_request("Failed to add colony, invalid colony Id length"));
+        }
+        if colony.name.is_empty() {
+            return Err(ApiError::bad_request("Failed to add colony, name is empty"));
+        }
+        if self.colony_exists(&colony.name) {
+            return Err(ApiError::bad_request(format!("A Colony with name {} already exists", colony.name)));
+        }
+        self.data.colonies.insert(colony.name.clone(), colony.clone());
+        Ok(Reply::Colony(colony.clone()))
+    }
+
+    pub(crate) fn remove_colony(&mut self, colonyname: &str) -> ApiResult<Reply> {
+        if !self.colony_exists(colonyname) {
+            return Err(Self::not_found_colony(colonyname));
+        }
+        let executors: Vec<_> =
+            self.data.executors.range(Self::colony_range(colonyname)).map(|(k, _)| k.clone()).collect();
+        for key in executors {
+            if let Some(executor) = self.data.executors.remove(&key) {
+                self.unindex_executor(&executor);
+            }
+        }
+        let users: Vec<_> = self.data.users.range(Self::colony_range(colonyname)).map(|(k, _)| k.clone()).collect();
+        for key in users {
+            if let Some(user) = self.data.users.remove(&key) {
+                self.unindex_user(&user);
+            }
+        }
+        self.data.functions.retain(|_, f| f.colonyname != colonyname);
+        let processes: Vec<String> = self
+            .data
+            .processes
+            .values()
+            .filter(|p| p.spec.conditions.colonyname == colonyname)
+            .map(|p| p.processid.clone())
+            .collect();
+        for processid in processes {
+            self.delete_process(&processid);
+        }
+        let executor_logs: Vec<_> =
+            self.idx.executor_logs.range(Self::colony_range(colonyname)).map(|(k, _)| k.clone()).collect();
+        for key in executor_logs {
+            for seq in self.idx.executor_logs.remove(&key).unwrap_or_default() {
+                self.data.logs.remove(&seq);
+            }
+        }
+        self.data.paused.remove(colonyname);
+        self.remove_schedules_of(colonyname);
+        self.data.colonies.remove(colonyname);
+        Ok(Reply::Empty)
+    }
+
+    /// Keys `(colony, *)` of a map keyed by (colony, name).
+    fn colony_range(colonyname: &str) -> std::ops::RangeInclusive<(String, String)> {
+        // Every name sorts at or after "" and strictly before the same colony followed by
+        // a char above any in use, so a tuple range on the colony is exact.
+        (colonyname.to_string(), String::new())..=(colonyname.to_string(), char::MAX.to_string())
+    }
+
+    pub(crate) fn add_executor(&mut self, executor: &Executor, now: Time) -> ApiResult<Reply> {
+        if executor.executorname.is_empty() {
+            return Err(ApiError::bad_request("Failed to add executor, executor name is empty"));
+        }
+        if executor.executorid.len() != 64 {
+            return Err(ApiError::bad_request("Failed to add executor, invalid executor Id length"));
+        }
+        let key = (executor.colonyname.clone(), executor.executorname.clone());
+        if self.data.executors.contains_key(&key) {
+            return Err(ApiError::bad_request(format!(
+                "Executor with name {} in Colony {} already exists",
+                executor.executorname, executor.colonyname
+            )));
+        }
+        let mut stored = executor.clone();
+        stored.state = ExecutorState::Pending;
+        stored.commissiontime = now;
+        self.index_executor(&stored);
+        self.data.executors.insert(key, stored.clone());
+        Ok(Reply::Executor(stored))
+    }
+
+    fn executor_or(&self, colonyname: &str, executorname: &str, message: &str) -> ApiResult<&Executor> {
+        self.data
+            .executors
+            .get(&(colonyname.to_string(), executorname.to_string()))
+            .ok_or_else(|| ApiError::internal(message))
+    }
+
+    pub(crate) fn set_executor_state(
+        &mut self,
+        colonyname: &str,
+        executorname: &str,
+        state: ExecutorState,
+    ) -> ApiResult<Reply> {
+        let verb = if state == ExecutorState::Approved { "approve" } else { "reject" };
+        self.executor_or(colonyname, executorname, &format!("Failed to {verb} executor, executor is nil"))?;
+        if let Some(executor) = self.data.executors.get_mut(&(colonyname.to_string(), executorname.to_string())) {
+            executor.state = state;
+        }
+        Ok(Reply::Empty)
+    }
+
+    /// Marks the executor UNREGISTERED (the row stays, §3.3), puts its running processes
+    /// back in the queue without counting a retry, and drops its functions.
+    pub(crate) fn remove_executor(&mut self, colonyname: &str, executorname: &str) -> ApiResult<Reply> {
+        let executorid = self
+            .executor_or(colonyname, executorname, "Failed to remove executor, executor is nil")?
+            .executorid
+            .clone();
+        if let Some(executor) = self.data.executors.get_mut(&(colonyname.to_string(), executorname.to_string())) {
+            executor.state = ExecutorState::Unregistered;
+        }
+        let running: Vec<String> = self
+            .idx
+            .by_state
+            .get(&(colonyname.to_string(), ProcessState::Running))
+            .into_iter()
+            .flatten()
+            .map(|(_, id)| id.clone())
+            .filter(|id| self.process(id).is_some_and(|p| p.assignedexecutorid == executorid))
+            .collect();
+        for processid in running {
+            self.requeue(&processid, None);
+        }
+        self.data.functions.retain(|_, f| !(f.colonyname == colonyname && f.executorname == executorname));
+        Ok(Reply::Empty)
+    }
+
+    pub(crate) fn add_user(&mut self, user: &User) -> ApiResult<Reply> {
+        if user.name.is_empty() {
+            return Err(ApiError::bad_request("Failed to add user, name is empty"));
+        }
+        let key = (user.colonyname.clone(), user.name.clone());
+        if self.data.users.contains_key(&key) {
+            return Err(ApiError::bad_request(format!(
+                "A user with name {} already exists in Colony with name {}",
+                user.name, user.colonyname
+            )));
+        }
+        self.index_user(user);
+        self.data.users.insert(key, user.clone());
+        Ok(Reply::User(user.clone()))
+    }
+
+    pub(crate) fn remove_user(&mut self, colonyname: &str, name: &str) -> ApiResult<Reply> {
+        let user = self
+            .data
+            .users
+            .remove(&(colonyname.to_string(), name.to_string()))
+            .ok_or_else(|| ApiError::bad_request(format!("User with name {name} not found")))?;
+        self.unindex_user(&user);
+        Ok(Reply::Empty)
+    }
+
+    pub(crate) fn add_function(&mut self, caller: &str, function: &Function) -> ApiResult<Reply> {
+        if function.functionid.is_empty() {
+            return Err(ApiError::bad_request("Failed to add function, function id is empty"));
+        }
+        if self.data.functions.contains_key(&function.functionid) {
+            return Err(ApiError::bad_request("Failed to add function, a function with that id exists"));
+        }
+        let mut stored = function.clone();
+        if let Some(executor) = self.executors_with_id(&function.colonyname, caller).next() {
+            stored.locationname = executor.locationname.clone();
+        }
+        self.data.functions.insert(stored.functionid.clone(), stored.clone());
+        Ok(Reply::Function(stored))
+    }
+
+    pub(crate) fn remove_function(&mut self, functionid: &str) -> ApiResult<Reply> {
+        self.data.functions.remove(functionid);
+        Ok(Reply::Empty)
+    }
+
+    /// The name a new process records for its submitter: its executor name in the colony
+    /// (or any colony), else its user name in the colony.
+    pub(crate) fn initiator_name(&self, caller: &str, colonyname: &str) -> Option<String> {
+        if let Some(executor) = self.executors_with_id(colonyname, caller).next() {
+            return Some(executor.executorname.clone());
+        }
+        let any_colony = self.idx.executor_ids.iter().find(|((_, id), _)| id == caller);
+        if let Some((_, names)) = any_colony {
+            return names.first().cloned();
+        }
+        self.idx.user_ids.get(&(colonyname.to_string(), caller.to_string())).and_then(|names| names.first().cloned())
+    }
+
+    fn require_new_id(id: &str, what: &str) -> ApiResult<()> {
+        if id.len() == 64 {
+            Ok(())
+        } else {
+            Err(ApiError::bad_request(format!("Failed to change {what} id, invalid id length")))
+        }
+    }
+
+    pub(crate) fn change_colony_id(&mut self, colonyname: &str, colonyid: &str) -> ApiResult<Reply> {
+        Self::require_new_id(colonyid, "colony")?;
+        if let Some(colony) = self.data.colonies.get_mut(colonyname) {
+            colony.colonyid = colonyid.to_string();
+        }
+        Ok(Reply::Empty)
+    }
+
+    pub(crate) fn change_executor_id(&mut self, caller: &str, colonyname: &str, executorid: &str) -> ApiResult<Reply> {
+        Self::require_new_id(executorid, "executor")?;
+        let names: Vec<String> = self.executors_with_id(colonyname, caller).map(|e| e.executorname.clone()).collect();
+        for name in names {
+            let key = (colonyname.to_string(), name);
+            if let Some(mut executor) = self.data.executors.remove(&key) {
+                self.unindex_executor(&executor);
+                executor.executorid = executorid.to_string();
+                self.index_executor(&executor);
+                self.data.executors.insert(key, executor);
+            }
+        }
+        Ok(Reply::Empty)
+    }
+
+    pub(crate) fn change_user_id(&mut self, caller: &str, colonyname: &str, userid: &str) -> ApiResult<Reply> {
+        Self::require_new_id(userid, "user")?;
+        let names = self.idx.user_ids.get(&(colonyname.to_string(), caller.to_string())).cloned().unwrap_or_default();
+        for name in names {
+            let key = (colonyname.to_string(), name);
+            if let Some(mut user) = self.data.users.remove(&key) {
+                self.unindex_user(&user);
+                user.userid = userid.to_string();
+                self.index_user(&user);
+                self.data.users.insert(key, user);
+            }
+        }
+        Ok(Reply::Empty)
+    }
+}
