@@ -95,7 +95,12 @@ impl State {
                 }
             }
             // Scheduled runs are the leader's decisions, like timers.
-            Op::Tick | Op::Retain { .. } | Op::RunCron { tick: Some(_), .. } | Op::FireGenerator { .. } => {
+            Op::Tick
+            | Op::Retain { .. }
+            | Op::RunCron { tick: Some(_), .. }
+            | Op::FireGenerator { .. }
+            | Op::Heard { .. }
+            | Op::RemoveStaleExecutors { .. } => {
                 if caller.is_empty() {
                     Ok(())
                 } else {
@@ -125,7 +130,9 @@ impl State {
                 self.require_creator_or_owner(caller, &entry.generator.colonyname, &entry.generator.initiatorid)
             }
             Op::AddColony { .. } | Op::RemoveColony { .. } => self.require_server_owner(caller),
-            Op::AddExecutor { executor } => self.require_colony_owner(caller, &executor.colonyname),
+            Op::AddExecutor { executor } | Op::ReregisterExecutor { executor } => {
+                self.require_colony_owner(caller, &executor.colonyname)
+            }
             Op::AddUser { user } => self.require_colony_owner(caller, &user.colonyname),
             Op::ApproveExecutor { colonyname, .. }
             | Op::RejectExecutor { colonyname, .. }

@@ -194,4 +194,28 @@ pub enum Op {
     RemoveGenerator {
         generatorid: String,
     },
+    /// `addexecutormsg` on a server that allows re-registration
+    /// (`COLONIES_ALLOW_EXECUTOR_REREGISTER`): an executor of the same name is replaced, so
+    /// one that makes a new key at every start comes back under its name.
+    ReregisterExecutor {
+        executor: Box<Executor>,
+    },
+    /// Executors the leader heard from (assign calls, long-polls included) since its last
+    /// report: one entry for many polls, instead of a write per poll.
+    Heard {
+        executors: Vec<HeardFrom>,
+    },
+    /// Removes, as `removeexecutormsg` does, every executor last heard from before `cutoff`
+    /// (the leader's clock minus `COLONIES_STALE_EXECUTOR_DURATION`).
+    RemoveStaleExecutors {
+        cutoff: Time,
+    },
+}
+
+/// An executor's latest assign call, as the leader saw it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HeardFrom {
+    pub colonyname: String,
+    pub executorid: String,
+    pub at: Time,
 }

@@ -18,6 +18,7 @@ pub mod auth;
 pub mod command;
 pub mod crons;
 pub mod generators;
+mod liveness;
 mod members;
 mod ops;
 pub mod queries;
@@ -26,6 +27,6 @@ mod retention;
 pub mod schedule;
 pub mod state;
 
-pub use command::{Command, Op};
+pub use command::{Command, HeardFrom, Op};
 pub use ops::{MAX_ATTRIBUTES_PER_PROCESS, MAX_LOGS_PER_PROCESS};
 pub use state::{Event, PointInTime, Reply, State};

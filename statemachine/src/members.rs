@@ -60,9 +60,13 @@ impl State {
         }
         let executor_logs: Vec<_> =
             self.idx.executor_logs.range(Self::colony_range(colonyname)).map(|(k, _)| k.clone()).collect();
+        // Every line of the colony is indexed under (colony, writer), the writer's name
+        // possibly empty, so this finds the lines of removed processes too.
         for key in executor_logs {
             for seq in self.idx.executor_logs.remove(&key).unwrap_or_default() {
-                self.data.logs.remove(&seq);
+                if let Some(line) = self.data.logs.remove(&seq) {
+                    self.idx.process_logs.remove(&line.processid);
+                }
             }
         }
         self.data.paused.remove(colonyname);
@@ -78,7 +82,10 @@ impl State {
         (colonyname.to_string(), String::new())..=(colonyname.to_string(), char::MAX.to_string())
     }
 
-    pub(crate) fn add_executor(&mut self, executor: &Executor, now: Time) -> ApiResult<Reply> {
+    /// Adds an executor. With `reregister`, one already registered under the name is
+    /// removed first as by `removeexecutormsg` (its running processes go back to the queue,
+    /// its functions are dropped): its old key can no longer close them.
+    pub(crate) fn add_executor(&mut self, executor: &Executor, now: Time, reregister: bool) -> ApiResult<Reply> {
         if executor.executorname.is_empty() {
             return Err(ApiError::bad_request("Failed to add executor, executor name is empty"));
         }
@@ -86,7 +93,12 @@ impl State {
             return Err(ApiError::bad_request("Failed to add executor, invalid executor Id length"));
         }
         let key = (executor.colonyname.clone(), executor.executorname.clone());
-        if self.data.executors.contains_key(&key) {
+        if self.data.executors.contains_key(&key) && reregister {
+            self.remove_executor(&executor.colonyname, &executor.executorname)?;
+            if let Some(old) = self.data.executors.remove(&key) {
+                self.unindex_executor(&old);
+            }
+        } else if self.data.executors.contains_key(&key) {
             return Err(ApiError::bad_request(format!(
                 "Executor with name {} in Colony {} already exists",
                 executor.executorname, executor.colonyname

@@ -3,9 +3,9 @@
 //!
 //! The leader proposes `Op::Retain { cutoff }` with the cutoff it computed from its clock;
 //! `apply` removes, deterministically and at most `RETENTION_BATCH` of each kind per command,
-//! processes that ended (SUCCESS or FAILED) before the cutoff with their logs and
-//! attributes, workflows that ended before it with all their processes, and log lines older
-//! than it. Waiting and running work is never touched. The leader repeats the command while
+//! processes that ended (SUCCESS or FAILED) before the cutoff with their attributes,
+//! workflows that ended before it with all their processes, and log lines older than it
+//! (a removed process's lines stay until then, as in the reference). Waiting and running work is never touched. The leader repeats the command while
 //! anything expired is left, so a large backlog goes in many small entries.
 
 use crate::error::ApiResult;

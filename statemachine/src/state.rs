@@ -149,7 +149,8 @@ impl State {
             Op::SetServerId { serverid } => self.set_server_id(serverid),
             Op::AddColony { colony } => self.add_colony(colony),
             Op::RemoveColony { colonyname } => self.remove_colony(colonyname),
-            Op::AddExecutor { executor } => self.add_executor(executor, now),
+            Op::AddExecutor { executor } => self.add_executor(executor, now, false),
+            Op::ReregisterExecutor { executor } => self.add_executor(executor, now, true),
             Op::ApproveExecutor { colonyname, executorname } => {
                 self.set_executor_state(colonyname, executorname, crate::model::ExecutorState::Approved)
             }
@@ -213,6 +214,11 @@ impl State {
                 self.fire_generator(generatorid, *head, processgraphid, now)
             }
             Op::RemoveGenerator { generatorid } => self.remove_generator(generatorid),
+            Op::Heard { executors } => {
+                self.record_heard(executors);
+                Ok(Reply::Empty)
+            }
+            Op::RemoveStaleExecutors { cutoff } => self.remove_stale_executors(*cutoff),
         }?;
         self.data.clock = now;
         Ok(reply)
@@ -428,19 +434,11 @@ impl State {
         true
     }
 
+    /// Removes a process but not its log lines: as in the reference, `log search` and
+    /// `log get -e` still find them until retention or the colony's removal takes them.
     pub(crate) fn delete_process(&mut self, processid: &str) -> Option<Process> {
         let process = self.data.processes.remove(processid)?;
         self.unindex_process(&process);
-        if let Some(seqs) = self.idx.process_logs.remove(processid) {
-            for seq in seqs {
-                if let Some(log) = self.data.logs.remove(&seq) {
-                    let key = (log.colonyname, log.executorname);
-                    if let Some(list) = self.idx.executor_logs.get_mut(&key) {
-                        list.retain(|s| *s != seq);
-                    }
-                }
-            }
-        }
         Some(process)
     }
 
