@@ -59,6 +59,9 @@ impl LocalCluster {
             .args(["--port", &self.ports[i].to_string(), "--peers", &peers.join(",")])
             .arg("--datadir")
             .arg(self.datadir.join(format!("node{}", i + 1)))
+            // As the reference's dev setup: executors that make a new key at every start
+            // come back under their names.
+            .arg("--allow-executor-reregister")
             .env("COLONIES_SERVER_ID", &self.serverid)
             .env("COLONIES_CLUSTER_SECRET", &self.secret)
             .env("RUST_LOG", &self.log_level)

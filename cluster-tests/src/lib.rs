@@ -20,6 +20,7 @@ pub const SERVER_PRVKEY: &str = "fcc79953d8a751bf41db661592dc34d30004b1a651ffa07
 pub const BINARY_ENV: &str = "COLONIES_TEST_BINARY";
 
 pub mod chaos;
+pub mod python;
 
 static BINARY: OnceLock<PathBuf> = OnceLock::new();
 

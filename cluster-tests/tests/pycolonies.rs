@@ -4,33 +4,9 @@
 
 mod common;
 
+use colonies_cluster_tests::python::{conformance_script, python_with_pycolonies};
 use common::*;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// The virtualenv `.ci/run` creates with the pinned requirements; created here the same way
-/// when absent, so `cargo test --workspace` alone works on a fresh machine.
-fn python_with_pycolonies() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
-    let venv = target.join("pycolonies-venv");
-    let python = venv.join("bin/python");
-    let importable = |python: &Path| {
-        Command::new(python).args(["-c", "import pycolonies"]).output().is_ok_and(|o| o.status.success())
-    };
-    if !importable(&python) {
-        let created = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().expect("python3 -m venv");
-        assert!(created.success(), "creating {}", venv.display());
-        let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/requirements.txt");
-        let installed = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "-r"])
-            .arg(&requirements)
-            .status()
-            .expect("pip install");
-        assert!(installed.success() && importable(&python), "installing pycolonies into {}", venv.display());
-    }
-    python
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pycolonies_flows_pass_against_a_follower() {
@@ -39,7 +15,7 @@ async fn pycolonies_flows_pass_against_a_follower() {
     let mut cluster = started_cluster(&[]);
     let leader = cluster.wait_leader(STARTUP);
     let follower = (leader + 1) % cluster.nodes.len();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/pycolonies_flows.py");
+    let script = conformance_script("pycolonies_flows.py");
     let port = cluster.nodes[follower].port.to_string();
     let run = tokio::task::spawn_blocking(move || {
         Command::new(python).arg(script).args(["127.0.0.1", &port]).output().expect("running python")

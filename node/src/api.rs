@@ -71,6 +71,9 @@ pub struct Node {
     pub digests: crate::status::DigestCache,
     /// The connection cap's permits; a `/pubsub` websocket holds one while it lives.
     pub connections: Arc<tokio::sync::Semaphore>,
+    /// `COLONIES_ALLOW_EXECUTOR_REREGISTER`: adding a taken executor name replaces it.
+    pub allow_reregister: bool,
+    pub liveness: crate::liveness::Liveness,
 }
 
 impl Node {
@@ -204,6 +207,10 @@ async fn handle_api(State(node): State<Arc<Node>>, body: axum::body::Body) -> Re
             }
         }
         Action::Write { op, echo } => {
+            let op = match op {
+                Op::AddExecutor { executor } if node.allow_reregister => Op::ReregisterExecutor { executor },
+                op => op,
+            };
             let command = Command { caller, now: now(), op };
             if let Err(e) = node.state.read().state.authorize(&command.caller, &command.op) {
                 return error(&e);
@@ -265,6 +272,9 @@ async fn assign(node: &Node, caller: String, op: Op, timeout: i64, payloadtype: 
     };
     if let Err(e) = check {
         return error(&e);
+    }
+    if executortype.is_some() {
+        node.liveness.heard(colonyname, &caller, now());
     }
     // Dispatch already cut the timeout to `MAX_LONG_POLL_SECS`; checked all the same, as
     // an overflow here would panic the handler.

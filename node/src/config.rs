@@ -49,12 +49,31 @@ pub struct ServerConfig {
     /// How long history is kept with `--retention`, in seconds.
     #[arg(long, env = "COLONIES_RETENTION_POLICY", default_value_t = 604_800, value_parser = clap::value_parser!(i64).range(1..))]
     pub retention_policy: i64,
+    /// Adding an executor under a name already registered in the colony replaces the old
+    /// registration (new id, pending again) instead of failing, so an executor that makes a
+    /// new key at every start can come back under its name.
+    #[arg(long, env = "COLONIES_ALLOW_EXECUTOR_REREGISTER")]
+    pub allow_executor_reregister: bool,
+    /// Executors not heard from (no assign call, long-polls included) for this many seconds
+    /// are removed, as by `executor remove`: their running processes go back to the queue.
+    #[arg(long, env = "COLONIES_STALE_EXECUTOR_DURATION", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub stale_executor_duration: u64,
+    /// How often the leader looks for stale executors, in seconds.
+    #[arg(long, env = "COLONIES_CLEANUP_INTERVAL", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub cleanup_interval: u64,
 }
 
 impl ServerConfig {
     /// Seconds of history to keep, when retention is on.
     pub fn retention(&self) -> Option<i64> {
         self.retention.then_some(self.retention_policy)
+    }
+
+    pub fn stale_policy(&self) -> crate::liveness::StalePolicy {
+        crate::liveness::StalePolicy {
+            stale_after: std::time::Duration::from_secs(self.stale_executor_duration),
+            check_every: std::time::Duration::from_secs(self.cleanup_interval),
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! What only the leader does: set the server owner id once, fire timers, run crons and
-//! generators when they are due (design note 4), and remove expired history when retention
-//! is on.
+//! generators when they are due (design note 4), remove expired history when retention
+//! is on, and keep executors' liveness (`crate::liveness`).
 //!
 //! Deadlines and next runs live in the replicated state, so whichever node leads finds
 //! every pending one; `apply` re-checks each against the command's own time and what it
@@ -36,6 +36,7 @@ pub async fn run(node: Arc<Node>) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut was_leading = false;
     let mut retention_checked = tokio::time::Instant::now();
+    let mut liveness = crate::liveness::LivenessTimer::new();
     loop {
         ticker.tick().await;
         let leading = *node.leader.borrow() == Some(node.id);
@@ -43,6 +44,9 @@ pub async fn run(node: Arc<Node>) {
         was_leading = leading;
         if !leading {
             continue;
+        }
+        if elected {
+            liveness.elected();
         }
         // Executors that polled a new leader before it applied what earlier leaders
         // committed saw an empty queue; once caught up, let them look again.
@@ -77,6 +81,7 @@ pub async fn run(node: Arc<Node>) {
             }
         }
         run_schedules(&node).await;
+        liveness.run(&node).await;
     }
 }
 

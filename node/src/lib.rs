@@ -9,6 +9,7 @@ mod leader;
 mod leadership;
 pub mod limits;
 mod listen;
+mod liveness;
 mod membership;
 mod proposer;
 mod pubsub;

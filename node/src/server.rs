@@ -141,6 +141,8 @@ async fn start(
         cluster_secret: config.cluster_secret.as_str().into(),
         digests: Default::default(),
         connections,
+        allow_reregister: config.allow_executor_reregister,
+        liveness: crate::liveness::Liveness::new(config.stale_policy()),
     });
     gate.open(
         api::router(node.clone())
