@@ -1,5 +1,6 @@
 //! `colonies cluster info`: every node's own view of the cluster, from `/cluster`, which
-//! takes the cluster secret (it names peers, leader and log indexes).
+//! takes the cluster secret (it names peers, leader and log indexes); and `server ready`,
+//! one node's readiness.
 
 use crate::dev::SECRET_HEADER;
 use crate::table::table;
@@ -89,4 +90,22 @@ pub async fn cluster_info(args: &InfoArgs) -> anyhow::Result<()> {
         .collect();
     table(&["NODE", "ADDRESS", "LEADER", "STATE", "TERM", "LAST APPLIED"], rows);
     Ok(())
+}
+
+/// How long `server ready` waits for the node's answer.
+const READY_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// `server ready`: succeeds if the (first) node answers `/ready` with 200; otherwise fails
+/// with the node's reason.
+pub async fn node_ready(ctx: &Ctx) -> anyhow::Result<()> {
+    let addr = ctx.addresses().into_iter().next().context("no node address")?;
+    let http = reqwest::Client::builder().timeout(READY_TIMEOUT).build()?;
+    let answer = http.get(format!("http://{addr}/ready")).send().await.with_context(|| format!("calling {addr}"))?;
+    if answer.status().is_success() {
+        println!("ready");
+        return Ok(());
+    }
+    let status = answer.status();
+    let text = answer.text().await.unwrap_or_default();
+    bail!("{addr} is not ready ({status}): {text}")
 }

@@ -189,6 +189,9 @@ enum Server {
     Status(user::Ctx),
     /// Process, workflow and executor counts over every colony (server owner).
     Stats(user::Ctx),
+    /// Exit 0 if the node is ready to serve (its `/ready`), 1 otherwise: a health check for
+    /// container runtimes and supervisors.
+    Ready(user::Ctx),
 }
 
 #[derive(Subcommand)]
@@ -270,6 +273,7 @@ fn main() -> anyhow::Result<()> {
         Command::Cluster(Cluster::Info(args)) => block_on(cluster::cluster_info(&args))?,
         Command::Server(Server::Status(ctx)) => block_on(user::server_status(&ctx))?,
         Command::Server(Server::Stats(ctx)) => block_on(user::server_stats(&ctx))?,
+        Command::Server(Server::Ready(ctx)) => block_on(cluster::node_ready(&ctx))?,
         Command::Dev { ctx, args } => block_on(dev::run(&ctx, args))?,
         Command::Colony { ctx, command } => block_on(user::colony(&ctx, command))?,
         Command::Executor { ctx, command } => block_on(user::executor(&ctx, command))?,
