@@ -1,6 +1,6 @@
-//! docker/docker-compose.yml cannot be run here (no Docker engine), so this test starts the
-//! node command lines and environments it holds natively, on loopback with remapped ports,
-//! and checks that they form a working cluster: the file cannot silently rot.
+//! The node command lines and environments of docker/docker-compose.yml, started natively
+//! on loopback with remapped ports: a quick check that they form a working cluster, also
+//! where Docker cannot run. (`docker_compose.rs` runs the same file on a real engine.)
 
 use colonies_client::envelope::RpcRequest;
 use colonies_client::identity::PrivateKey;
@@ -40,11 +40,17 @@ fn compose_services() -> Vec<Service> {
                     .as_mapping()
                     .expect("an environment map")
                     .iter()
-                    .map(|(k, v)| (strings(k).unwrap(), strings(v).unwrap_or_default()))
+                    .map(|(k, v)| (strings(k).unwrap(), from_env_file(&strings(v).unwrap_or_default())))
                     .collect(),
             }
         })
         .collect()
+}
+
+/// The value a `${NAME:?...}` reference takes from docker/.env, as `docker compose` fills it
+/// in; the test's own value stands for the user's.
+fn from_env_file(value: &str) -> String {
+    if value.starts_with("${COLONIES_CLUSTER_SECRET") { "compose-native-test-secret".into() } else { value.into() }
 }
 
 /// The compose nodes, killed on drop.

@@ -78,7 +78,8 @@ fn engine() -> Result<Daemon, String> {
     if engine_answers() {
         return Ok(Daemon(None));
     }
-    let log = std::fs::File::create(std::env::temp_dir().join("colonies-test-dockerd.log")).map_err(|e| e.to_string())?;
+    let log =
+        std::fs::File::create(std::env::temp_dir().join("colonies-test-dockerd.log")).map_err(|e| e.to_string())?;
     let child = Command::new("dockerd")
         .args(["--bridge=none", "--iptables=false", "--ip-masq=false"])
         .stdout(Stdio::null())
@@ -307,7 +308,8 @@ fn walk_through_failover_and_rejoin() {
     let applied_before = status(&addrs[first]).and_then(|s| s["last_applied"].as_u64()).expect("the leader's status");
     succeeded(Command::new("docker").args(["kill", &project.container(killed)]));
     let killed_at = Instant::now();
-    let survivors: Vec<String> = addrs.iter().enumerate().filter(|(i, _)| *i != first).map(|(_, a)| a.clone()).collect();
+    let survivors: Vec<String> =
+        addrs.iter().enumerate().filter(|(i, _)| *i != first).map(|(_, a)| a.clone()).collect();
     let second = leader(&survivors, Some(first), STARTUP);
     eprintln!("failover: {} became leader {:?} after the kill", NODES[second], killed_at.elapsed());
     assert_ne!(second, first);
