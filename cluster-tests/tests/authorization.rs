@@ -11,6 +11,7 @@ use colonies_client::identity::PrivateKey;
 use colonies_client::messages::*;
 use colonies_client::rpc::Client;
 use colonies_cluster_tests::Cluster;
+use colonies_statemachine::Time;
 use colonies_statemachine::model::{Colony, Executor, Function, Process, ProcessState, User};
 use common::*;
 use std::time::{Duration, Instant};
@@ -191,6 +192,7 @@ async fn every_role_is_allowed_exactly_what_the_table_says_and_refusals_change_n
         write(CancelProcessMsg { processid: cancelled.processid.clone() }, MEMBERS),
         write(ChangeServerIdMsg { serverid: key(SERVER_KEY).id() }, &[ServerOwner]),
     ];
+    let client = Client::new(cluster.addrs());
     let mut checked = 0;
     for row in rows {
         let payloadtype = row.message.payload_type();
@@ -208,10 +210,16 @@ async fn every_role_is_allowed_exactly_what_the_table_says_and_refusals_change_n
         }
         assert_eq!(cluster.wait_converged(STARTUP), before, "a refused {payloadtype} changed the state");
         let allowed = if row.write { &row.allowed[..1] } else { row.allowed };
+        let heard_before = last_heard(&client, "dev-cli").await;
         for role in allowed {
             let (status, reply) = call(&addr, *role, &keys, &row.message).await;
             assert_eq!(status, 200, "{payloadtype} by {role:?}: {:?}", reply.err());
             checked += 1;
+        }
+        if payloadtype == "assignprocessmsg" {
+            // An allowed assign is a sign of life the leader replicates a moment later;
+            // it must land before the next row's "refusals change nothing" baseline.
+            wait_heard_after(&client, "dev-cli", heard_before).await;
         }
     }
     eprintln!("{checked} calls checked");
@@ -219,6 +227,23 @@ async fn every_role_is_allowed_exactly_what_the_table_says_and_refusals_change_n
     let done: Process =
         Client::new(vec![addr]).call(&key(EXECUTOR_KEY), GetProcessMsg { processid: waiting.processid }).await.unwrap();
     assert_eq!(done.state, ProcessState::Success);
+}
+
+async fn last_heard(client: &Client, executorname: &str) -> Time {
+    let message = GetExecutorMsg { colonyname: "dev".into(), executorname: executorname.into() };
+    let executor: Executor = client.call(&key(EXECUTOR_KEY), message).await.unwrap();
+    executor.lastheardfromtime
+}
+
+/// Waits (30 s at most) until the executor's replicated `lastheardfromtime` moves past
+/// `before`: the leader reports assigns as signs of life a moment after it answers them, in
+/// one entry with every other executor it heard from since its last report.
+async fn wait_heard_after(client: &Client, executorname: &str, before: Time) {
+    let begun = Instant::now();
+    while last_heard(client, executorname).await == before {
+        assert!(begun.elapsed() < Duration::from_secs(30), "the leader never reported the assign as a sign of life");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Polls `processid` until `ready` holds for it (30 s at most).
@@ -286,7 +311,9 @@ async fn a_replayed_request_repeats_its_effect_but_cannot_close_another_attempt(
     wait_for(&client, &fenced.processid, |p| p.state == ProcessState::Waiting).await;
     let message: Message = AssignProcessMsg { colonyname: "dev".into(), timeout: 10, ..Default::default() }.into();
     let request = RpcRequest::signed(message.payload_type(), &message.to_payload_json(), &second);
+    let heard_before = last_heard(&client, "dev-cli-2").await;
     assert_eq!(process(send(&addr, &request).await.1).processid, fenced.processid);
+    wait_heard_after(&client, "dev-cli-2", heard_before).await;
     let before = cluster.wait_converged(STARTUP);
     let (status, _) = send(&addr, &stale_close).await;
     assert_eq!(status, 403, "the stale close is fenced off");
