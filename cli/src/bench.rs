@@ -232,8 +232,8 @@ async fn submit_all(
     Ok(())
 }
 
-/// `bench submit`: `count` submits from `clients` concurrent clients.
-pub async fn submit(target: &Target, count: usize, clients: usize) -> anyhow::Result<()> {
+/// `bench submit`: `count` submits from `clients` concurrent clients; returns processes/s.
+pub async fn submit(target: &Target, count: usize, clients: usize) -> anyhow::Result<f64> {
     let client = Arc::new(Client::new(target.servers.clone()));
     let colony = create_colony(&client, target, 0).await?;
     let latencies = Arc::new(Latencies::default());
@@ -243,16 +243,15 @@ pub async fn submit(target: &Target, count: usize, clients: usize) -> anyhow::Re
     submit_all(client, submitter, colony.name.into(), count, clients, latencies.clone(), progress.clone()).await?;
     let took = progress.elapsed();
     progress.finish(drawing).await;
-    println!(
-        "submit: {count} processes from {clients} clients in {took:.2?}: {:.0} processes/s",
-        count as f64 / took.as_secs_f64()
-    );
+    let rate = count as f64 / took.as_secs_f64();
+    println!("submit: {count} processes from {clients} clients in {took:.2?}: {rate:.0} processes/s");
     latencies.report().await;
-    Ok(())
+    Ok(rate)
 }
 
-/// `bench e2e`: `executors` executors assign and close while `count` specs are submitted.
-pub async fn end_to_end(target: &Target, count: usize, clients: usize, executors: usize) -> anyhow::Result<()> {
+/// `bench e2e`: `executors` executors assign and close while `count` specs are submitted;
+/// returns processes/s.
+pub async fn end_to_end(target: &Target, count: usize, clients: usize, executors: usize) -> anyhow::Result<f64> {
     if executors == 0 {
         bail!("an end-to-end run needs at least one executor (--executors)");
     }
@@ -296,12 +295,12 @@ pub async fn end_to_end(target: &Target, count: usize, clients: usize, executors
     // Up to the last close: executors left long-polling an empty queue are not the run.
     let took = progress.elapsed();
     progress.finish(drawing).await;
+    let rate = count as f64 / took.as_secs_f64();
     println!(
-        "e2e: {count} processes, {clients} submitters, {executors} executors in {took:.2?}: {:.0} processes/s",
-        count as f64 / took.as_secs_f64()
+        "e2e: {count} processes, {clients} submitters, {executors} executors in {took:.2?}: {rate:.0} processes/s"
     );
     latencies.report().await;
-    Ok(())
+    Ok(rate)
 }
 
 /// `bench failover`: starts a local three-node cluster from this binary, and `rounds`
@@ -317,7 +316,7 @@ pub async fn failover(rounds: usize) -> anyhow::Result<()> {
     measure_failovers(&mut cluster, &server, rounds).await
 }
 
-async fn leader_of(cluster: &LocalCluster, http: &reqwest::Client, ports: &[u16]) -> Option<usize> {
+pub(crate) async fn leader_of(cluster: &LocalCluster, http: &reqwest::Client, ports: &[u16]) -> Option<usize> {
     for port in ports {
         if let Some(status) = cluster.status(http, *port).await
             && let Some(leader) = status["leader"].as_u64()
@@ -329,7 +328,11 @@ async fn leader_of(cluster: &LocalCluster, http: &reqwest::Client, ports: &[u16]
 }
 
 /// Waits until every node has applied the same log index.
-async fn wait_converged(cluster: &LocalCluster, http: &reqwest::Client, ports: &[u16]) -> anyhow::Result<()> {
+pub(crate) async fn wait_converged(
+    cluster: &LocalCluster,
+    http: &reqwest::Client,
+    ports: &[u16],
+) -> anyhow::Result<()> {
     let begun = Instant::now();
     while begun.elapsed() < Duration::from_secs(30) {
         let mut applied = Vec::new();
@@ -401,7 +404,7 @@ async fn measure_failovers(cluster: &mut LocalCluster, server: &PrivateKey, roun
 }
 
 /// Resident memory (KiB) and CPU ticks (user + system) of a process, from /proc.
-fn usage_of(pid: u32) -> Option<(u64, u64)> {
+pub(crate) fn usage_of(pid: u32) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let rss = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.split_whitespace().next()?.parse().ok()?;
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

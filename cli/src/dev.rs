@@ -46,6 +46,16 @@ impl LocalCluster {
         Ok(cluster)
     }
 
+    /// The process id of node `i`, while it runs.
+    pub fn pid(&self, i: usize) -> Option<u32> {
+        self.nodes[i].as_ref().map(Child::id)
+    }
+
+    /// Node `i`'s datadir.
+    pub fn node_dir(&self, i: usize) -> PathBuf {
+        self.datadir.join(format!("node{}", i + 1))
+    }
+
     pub fn addresses(&self) -> Vec<String> {
         self.ports.iter().map(|p| format!("127.0.0.1:{p}")).collect()
     }
@@ -58,7 +68,7 @@ impl LocalCluster {
             .args(["server", "start", "--host", "127.0.0.1", "--nodeid", &(i + 1).to_string()])
             .args(["--port", &self.ports[i].to_string(), "--peers", &peers.join(",")])
             .arg("--datadir")
-            .arg(self.datadir.join(format!("node{}", i + 1)))
+            .arg(self.node_dir(i))
             // As the reference's dev setup: executors that make a new key at every start
             // come back under their names.
             .arg("--allow-executor-reregister")

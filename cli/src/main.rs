@@ -1,6 +1,7 @@
 //! The `colonies` command line.
 
 mod bench;
+mod bench_history;
 mod cluster;
 mod cron;
 mod dev;
@@ -146,6 +147,15 @@ enum Bench {
         #[arg(long, default_value_t = 10)]
         rounds: usize,
     },
+    /// Start a local three-node cluster, grow its history to PROCESSES finished processes,
+    /// and report memory, disk, throughput, restart and re-sync times against an empty one.
+    History {
+        #[arg(long, default_value_t = 100_000)]
+        processes: usize,
+        /// Processes between two measurements of memory and disk.
+        #[arg(long, default_value_t = 25_000)]
+        step: usize,
+    },
 }
 
 /// Where and how to reach a node for cluster administration.
@@ -259,14 +269,17 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(async {
                 match command {
-                    Bench::Submit { ctx, count, clients } => bench::submit(&target(&ctx)?, count, clients).await,
+                    Bench::Submit { ctx, count, clients } => {
+                        bench::submit(&target(&ctx)?, count, clients).await.map(drop)
+                    }
                     Bench::E2e { ctx, count, clients, executors } => {
-                        bench::end_to_end(&target(&ctx)?, count, clients, executors).await
+                        bench::end_to_end(&target(&ctx)?, count, clients, executors).await.map(drop)
                     }
                     Bench::Longpoll { ctx, waiters, hold, pid } => {
                         bench::longpoll(&target(&ctx)?, waiters, hold, pid).await
                     }
                     Bench::Failover { rounds } => bench::failover(rounds).await,
+                    Bench::History { processes, step } => bench_history::history(processes, step).await,
                 }
             })?;
         }
