@@ -61,7 +61,7 @@ const DATA: &[&str] = &["args", "kwargs", "env", "in", "out", "errors", "value",
 const LOGS: &[&str] = &["message"];
 
 fn invalid(field: &str, why: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_request(format!("Invalid {field}: {why}"))
+    ApiError::bad_request(colonies_statemachine::texts::invalid_field(field, &why.to_string()))
 }
 
 /// Characters that make a name print as something it is not: controls (NUL, escape codes,
