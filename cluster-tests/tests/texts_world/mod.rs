@@ -1,6 +1,11 @@
 //! The colony `error_texts.rs` sends its requests against: every object an error text can
 //! be about, in the state that text needs.
 
+pub mod cases;
+mod members;
+mod processes;
+mod workflows;
+
 use crate::common::*;
 use colonies_client::envelope::{Failure, RpcReply, RpcRequest};
 use colonies_client::identity::PrivateKey;
