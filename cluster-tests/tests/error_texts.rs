@@ -57,6 +57,11 @@ const NOT_TRIGGERED: &[(&str, &str)] = &[
 
 /// Texts checked by the dedicated steps of the test rather than by table rows.
 const DEDICATED: &[&str] = &[
+    "signature_not_hex",
+    "INVALID_SIGNATURE_LENGTH",
+    "recovery_code_out_of_range",
+    "HIGH_S",
+    "recovery_failed",
     "DECODE_FAILURES",
     "decode_failures",
     "unknown_payload_type",
@@ -151,6 +156,34 @@ async fn check_decoding(addr: &str, key: &PrivateKey) {
     let empty = "invalid rpcMsg.PayloadType: empty (this usually means the client is misconfigured - check that \
                  COLONIES_PRVKEY and other environment variables are set correctly)";
     assert_eq!(raw(addr, key, "", b"{}").await, (403, 403, empty.to_string()));
+}
+
+/// Signatures the reference refuses (§2.4), each with a request otherwise valid.
+async fn check_signatures(addr: &str, key: &PrivateKey) {
+    let message = Message::from(GetColoniesMsg {});
+    let valid = RpcRequest::signed(message.payload_type(), &message.to_payload_json(), key);
+    let refusal = |signature: String| {
+        let request = RpcRequest { signature, ..valid.clone() };
+        async move {
+            let (status, reply) = send_raw(addr, &request).await;
+            let failure = reply.expect_err("a bad signature");
+            assert_eq!((status, failure.status), (403, 403), "{}", failure.message);
+            failure.message
+        }
+    };
+    assert_eq!(refusal(String::new()).await, "Invalid signature length");
+    let not_hex = refusal("zz".into()).await;
+    assert!(not_hex.starts_with("encoding/hex: "), "{not_hex}");
+    // r, s and v: a recovery byte of 8 is 35 to btcec.
+    let signature = |r: &str, s: &str, v: &str| format!("{r}{s}{v}");
+    let (one, high) = (format!("{}01", "00".repeat(31)), "ff".repeat(32));
+    let code = "Failed to recover public key: invalid signature: public key recovery code 35 is not in the valid range [27, 34]";
+    assert_eq!(refusal(signature(&one, &one, "08")).await, code);
+    let high_s = "Failed verify signature: Signature s value is over half the order";
+    assert_eq!(refusal(signature(&one, &high, "00")).await, high_s);
+    let zero = "00".repeat(32);
+    let unrecoverable = refusal(signature(&zero, &one, "00")).await;
+    assert!(unrecoverable.starts_with("Failed to recover public key: "), "{unrecoverable}");
 }
 
 /// Paused assignments: at once (503) and after a timeout (408).
@@ -292,6 +325,7 @@ async fn every_error_text_is_answered_as_the_reference_spells_it() {
         check(&addr, case).await;
     }
     check_decoding(&addr, &world.cli).await;
+    check_signatures(&addr, &world.cli).await;
     check_paused(&addr, &world).await;
     check_subscriptions(&addr, &world).await;
     check_redirect(&cluster, leader, &world.server).await;

@@ -30,6 +30,27 @@ pub const ADD_USER_NIL: &str = "Failed to add user, executor is nil";
 
 // --- Signatures (403) ----------------------------------------------------------------------
 
+/// The prefix is Go's; the reason after it is the hex decoder's.
+pub fn signature_not_hex(why: &str) -> String {
+    format!("encoding/hex: {why}")
+}
+
+pub const INVALID_SIGNATURE_LENGTH: &str = "Invalid signature length";
+
+/// `code` is the recovery byte plus 27, as btcec reports it.
+pub fn recovery_code_out_of_range(code: u16) -> String {
+    format!(
+        "Failed to recover public key: invalid signature: public key recovery code {code} is not in the valid range [27, 34]"
+    )
+}
+
+pub const HIGH_S: &str = "Failed verify signature: Signature s value is over half the order";
+
+/// The prefix is the reference's; the reason after it is the secp256k1 library's.
+pub fn recovery_failed(why: &str) -> String {
+    format!("Failed to recover public key: {why}")
+}
+
 /// Ours: a request whose signing took longer than the blocking pool allowed.
 pub fn verify_failed(why: &str) -> String {
     format!("verifying the request failed: {why}")
