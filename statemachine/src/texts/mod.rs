@@ -431,6 +431,11 @@ pub fn websocket_only(payloadtype: &str) -> String {
 
 // --- The node: limits, the cluster, availability (ours) -----------------------------------
 
+/// A decoded message that does not encode again for the limit checks.
+pub fn reencode_failed(why: &str) -> String {
+    format!("a decoded message does not re-encode: {why}")
+}
+
 /// A field over its limit (`node/src/limits.rs`).
 pub fn invalid_field(field: &str, why: &str) -> String {
     format!("Invalid {field}: {why}")
