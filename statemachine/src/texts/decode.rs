@@ -2,8 +2,7 @@
 
 /// The two decoding failures of each payload type: (payloadtype, the payload is not JSON
 /// of the message, its `msgtype` differs from the envelope's). Each reference handler
-/// spells its own; types the reference's public source has no handler for use the form of
-/// their neighbours.
+/// spells its own; the few marked below follow the form of their neighbours.
 pub const DECODE_FAILURES: &[(&str, &str, &str)] = &[
     (
         "addcolonymsg",
@@ -80,6 +79,7 @@ pub const DECODE_FAILURES: &[(&str, &str, &str)] = &[
         "Failed to report allocation, invalid JSON",
         "Failed to report allocation, msg.MsgType does not match payloadType",
     ),
+    // Not in the reference source read for these texts: the form of its neighbours.
     (
         "updateexecutormsg",
         "Failed to update executor, invalid JSON",
@@ -150,6 +150,7 @@ pub const DECODE_FAILURES: &[(&str, &str, &str)] = &[
         "Failed to set output, invalid JSON",
         "Failed to set output, msg.MsgType does not match payloadType",
     ),
+    // Not in the reference source read for these texts: the form of its neighbours.
     (
         "cancelprocessmsg",
         "Failed to cancel process, invalid JSON",
@@ -205,6 +206,7 @@ pub const DECODE_FAILURES: &[(&str, &str, &str)] = &[
         "Failed to remove all processgraphs, invalid JSON",
         "Failed to remove all processgraphs, msg.MsgType does not match payloadType",
     ),
+    // Not in the reference source read for these texts: the form of its neighbours.
     (
         "cancelprocessgraphmsg",
         "Failed to cancel processgraph, invalid JSON",
@@ -269,6 +271,7 @@ pub const DECODE_FAILURES: &[(&str, &str, &str)] = &[
     ("addusermsg", "Failed to add user, invalid JSON", "Failed to add user, msg.MsgType does not match payloadType"),
     ("getusersmsg", "Failed to get users, invalid JSON", "Failed to get users, msg.MsgType does not match payloadType"),
     ("getusermsg", "Failed to get user, invalid JSON", "Failed to get user, msg.MsgType does not match payloadType"),
+    // Not in the reference source read for these texts: the form of its neighbours.
     (
         "getuserbyidmsg",
         "Failed to get user by Id, invalid JSON",
@@ -290,6 +293,7 @@ pub const DECODE_FAILURES: &[(&str, &str, &str)] = &[
         "Failed to get server version, invalid JSON",
         "Failed to get server version, msg.MsgType does not match payloadType",
     ),
+    // Not in the reference source read for these texts: the form of its neighbours.
     (
         "getserverinfomsg",
         "Failed to get server info, invalid JSON",
@@ -312,11 +316,13 @@ pub const DECODE_FAILURES: &[(&str, &str, &str)] = &[
         "Failed to change colony Id, invalid JSON",
         "Failed to change colony Id, msg.MsgType does not match payloadType",
     ),
+    // The mismatch text is the reference's (§7.1); the invalid-JSON one follows its form.
     (
         "subscribeprocessmsg",
         "Failed to subscribe to process, invalid JSON",
         "Failed to subscribe to process, msg.msgType does not match rpcMsg.PayloadType",
     ),
+    // Not in the reference source read for these texts: the form of its neighbours.
     (
         "subscribeprocessesmsg",
         "Failed to subscribe to processes, invalid JSON",
