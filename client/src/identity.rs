@@ -4,6 +4,7 @@
 //! A signature is `r || s || v` (65 bytes, v last and 0/1) over the SHA3-256 of the
 //! base64 payload text, with RFC 6979 nonces, so the same request always signs the same.
 
+use colonies_statemachine::texts;
 use secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
 use secp256k1::{Message, PublicKey, SecretKey};
 use sha3::{Digest, Sha3_256};
@@ -144,25 +145,22 @@ pub fn recover_id(payload: &str, signature_hex: &str) -> Result<String, CryptoEr
 }
 
 fn recover_id_of_digest(digest: [u8; 32], signature_hex: &str) -> Result<String, CryptoError> {
-    let bytes = hex::decode(signature_hex).map_err(|e| CryptoError(format!("encoding/hex: {e}")))?;
+    let bytes = hex::decode(signature_hex).map_err(|e| CryptoError(texts::signature_not_hex(&e.to_string())))?;
     if bytes.len() != 65 {
-        return Err(CryptoError("Invalid signature length".into()));
+        return Err(CryptoError(texts::INVALID_SIGNATURE_LENGTH.into()));
     }
     let (rs, v) = bytes.split_at(64);
     // btcec takes v + 27 as a compact header and accepts 27..=34; 31..=34 only add a
     // "compressed" flag, which changes nothing here since ids use the uncompressed key.
     let v = v[0];
     if v >= 8 {
-        return Err(CryptoError(format!(
-            "Failed to recover public key: invalid signature: public key recovery code {} is not in the valid range [27, 34]",
-            u16::from(v) + 27
-        )));
+        return Err(CryptoError(texts::recovery_code_out_of_range(u16::from(v) + 27)));
     }
     if rs[32..] > HALF_ORDER[..] {
-        return Err(CryptoError("Failed verify signature: Signature s value is over half the order".into()));
+        return Err(CryptoError(texts::HIGH_S.into()));
     }
     let recovery = RecoveryId::from_u8_masked(v & 0x03);
-    let invalid = |e: secp256k1::Error| CryptoError(format!("Failed to recover public key: {e}"));
+    let invalid = |e: secp256k1::Error| CryptoError(texts::recovery_failed(&e.to_string()));
     let signature = RecoverableSignature::from_compact(rs, recovery).map_err(invalid)?;
     let message = Message::from_digest(digest);
     // A recovered key verifies the signature by construction (it is solved from the

@@ -6,25 +6,19 @@ use colonies_statemachine::json::{Json, null_as_default};
 use colonies_statemachine::model::{
     Allocations, Attribute, Capabilities, Colony, Cron, Executor, Function, FunctionSpec, Generator, User, WorkflowSpec,
 };
+use colonies_statemachine::texts;
 use serde::{Deserialize, Serialize};
 
-/// Why a payload is not a message of its payload type.
+/// Why a payload is not a message of its payload type. The texts are the reference's,
+/// per payload type (`colonies_statemachine::texts::DECODE_FAILURES`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
-    #[error("{}", unknown_type_message(.0))]
+    #[error("{}", texts::unknown_payload_type(.0))]
     UnknownType(String),
-    #[error("Failed to {0}, invalid JSON")]
+    #[error("{0}")]
     InvalidJson(&'static str),
-    #[error("Failed to {0}, msg.MsgType does not match payloadType")]
+    #[error("{0}")]
     TypeMismatch(&'static str),
-}
-
-fn unknown_type_message(payloadtype: &str) -> String {
-    if payloadtype.is_empty() {
-        "invalid rpcMsg.PayloadType: empty (this usually means the client is misconfigured - check that COLONIES_PRVKEY and other environment variables are set correctly)".into()
-    } else {
-        format!("invalid rpcMsg.PayloadType: {payloadtype}")
-    }
 }
 
 impl DecodeError {
@@ -43,11 +37,13 @@ struct MsgType {
     msgtype: String,
 }
 
-fn decode_as<T: serde::de::DeserializeOwned>(json: &[u8], name: &str, verb: &'static str) -> Result<T, DecodeError> {
-    let message: T = serde_json::from_slice(json).map_err(|_| DecodeError::InvalidJson(verb))?;
-    let tag: MsgType = serde_json::from_slice(json).map_err(|_| DecodeError::InvalidJson(verb))?;
+fn decode_as<T: serde::de::DeserializeOwned>(json: &[u8], name: &str) -> Result<T, DecodeError> {
+    let (invalid, mismatch) =
+        texts::decode_failures(name).expect("every payload type has its texts (a test checks the table)");
+    let message: T = serde_json::from_slice(json).map_err(|_| DecodeError::InvalidJson(invalid))?;
+    let tag: MsgType = serde_json::from_slice(json).map_err(|_| DecodeError::InvalidJson(invalid))?;
     if tag.msgtype != name {
-        return Err(DecodeError::TypeMismatch(verb));
+        return Err(DecodeError::TypeMismatch(mismatch));
     }
     Ok(message)
 }
@@ -66,7 +62,7 @@ fn with_msgtype<T: Serialize>(message: &T, name: &str) -> Vec<u8> {
 macro_rules! messages {
     ($(
         $(#[$doc:meta])*
-        $variant:ident($ty:ident) = $name:literal, $verb:literal {
+        $variant:ident($ty:ident) = $name:literal {
             $($(#[$attr:meta])* $field:ident : $fty:ty),* $(,)?
         }
     )*) => {
@@ -103,7 +99,7 @@ macro_rules! messages {
             /// Decodes the payload JSON of an envelope whose type is `payloadtype`.
             pub fn decode(payloadtype: &str, json: &[u8]) -> Result<Message, DecodeError> {
                 match payloadtype {
-                    $($name => decode_as::<$ty>(json, $name, $verb).map(Message::$variant),)*
+                    $($name => decode_as::<$ty>(json, $name).map(Message::$variant),)*
                     other => Err(DecodeError::UnknownType(other.to_string())),
                 }
             }
@@ -118,36 +114,36 @@ macro_rules! messages {
 }
 
 messages! {
-    AddColony(AddColonyMsg) = "addcolonymsg", "add colony" { colony: Option<Colony> }
-    RemoveColony(RemoveColonyMsg) = "removecolonymsg", "remove colony" { colonyname: String }
-    GetColonies(GetColoniesMsg) = "getcoloniesmsg", "get colonies" {}
-    GetColony(GetColonyMsg) = "getcolonymsg", "get colony" { colonyname: String }
-    GetColonyStats(GetColonyStatsMsg) = "getcolonystatsmsg", "get colony statistics" { colonyname: String }
-    ChangeColonyId(ChangeColonyIdMsg) = "changecolonyidmsg", "change colony id" { colonyname: String, colonyid: String }
+    AddColony(AddColonyMsg) = "addcolonymsg" { colony: Option<Colony> }
+    RemoveColony(RemoveColonyMsg) = "removecolonymsg" { colonyname: String }
+    GetColonies(GetColoniesMsg) = "getcoloniesmsg" {}
+    GetColony(GetColonyMsg) = "getcolonymsg" { colonyname: String }
+    GetColonyStats(GetColonyStatsMsg) = "getcolonystatsmsg" { colonyname: String }
+    ChangeColonyId(ChangeColonyIdMsg) = "changecolonyidmsg" { colonyname: String, colonyid: String }
 
-    AddExecutor(AddExecutorMsg) = "addexecutormsg", "add executor" { executor: Option<Executor> }
-    ApproveExecutor(ApproveExecutorMsg) = "approveexecutormsg", "approve executor" {
+    AddExecutor(AddExecutorMsg) = "addexecutormsg" { executor: Option<Executor> }
+    ApproveExecutor(ApproveExecutorMsg) = "approveexecutormsg" {
         colonyname: String, executorname: String,
     }
-    RejectExecutor(RejectExecutorMsg) = "rejectexecutormsg", "reject executor" {
+    RejectExecutor(RejectExecutorMsg) = "rejectexecutormsg" {
         colonyname: String, executorname: String,
     }
-    RemoveExecutor(RemoveExecutorMsg) = "removeexecutormsg", "remove executor" {
+    RemoveExecutor(RemoveExecutorMsg) = "removeexecutormsg" {
         colonyname: String, executorname: String,
     }
-    GetExecutors(GetExecutorsMsg) = "getexecutorsmsg", "get executors" { colonyname: String }
-    GetExecutor(GetExecutorMsg) = "getexecutormsg", "get executor" { colonyname: String, executorname: String }
-    GetExecutorById(GetExecutorByIdMsg) = "getexecutorbyidmsg", "get executor by id" {
+    GetExecutors(GetExecutorsMsg) = "getexecutorsmsg" { colonyname: String }
+    GetExecutor(GetExecutorMsg) = "getexecutormsg" { colonyname: String, executorname: String }
+    GetExecutorById(GetExecutorByIdMsg) = "getexecutorbyidmsg" {
         colonyname: String, executorid: String,
     }
-    ChangeExecutorId(ChangeExecutorIdMsg) = "changeexecutoridmsg", "change executor id" {
+    ChangeExecutorId(ChangeExecutorIdMsg) = "changeexecutoridmsg" {
         colonyname: String, executorid: String,
     }
-    ReportAllocation(ReportAllocationMsg) = "reportallocationmsg", "report allocation" {
+    ReportAllocation(ReportAllocationMsg) = "reportallocationmsg" {
         colonyname: String, executorname: String,
         #[serde(deserialize_with = "null_as_default")] allocations: Allocations,
     }
-    UpdateExecutor(UpdateExecutorMsg) = "updateexecutormsg", "update executor" {
+    UpdateExecutor(UpdateExecutorMsg) = "updateexecutormsg" {
         colonyname: String, executorname: String,
         #[serde(deserialize_with = "null_as_default")] capabilities: Capabilities,
     }
@@ -155,117 +151,117 @@ messages! {
     /// The function travels under the key `fun` (§12.30). ColonyOS's Rust SDK (colonyos
     /// 1.0.5) sends it as `function`, which the reference refuses; accepting both costs no
     /// other client anything.
-    AddFunction(AddFunctionMsg) = "addfunctionmsg", "add function" {
+    AddFunction(AddFunctionMsg) = "addfunctionmsg" {
         #[serde(alias = "function")] fun: Option<Function>,
     }
-    GetFunctions(GetFunctionsMsg) = "getfunctionsmsg", "get functions" { colonyname: String, executorname: String }
-    RemoveFunction(RemoveFunctionMsg) = "removefunctionmsg", "remove function" { functionid: String }
+    GetFunctions(GetFunctionsMsg) = "getfunctionsmsg" { colonyname: String, executorname: String }
+    RemoveFunction(RemoveFunctionMsg) = "removefunctionmsg" { functionid: String }
 
-    SubmitFunctionSpec(SubmitFunctionSpecMsg) = "submitfuncspecmsg", "submit function spec" {
+    SubmitFunctionSpec(SubmitFunctionSpecMsg) = "submitfuncspecmsg" {
         spec: Option<FunctionSpec>,
     }
-    AssignProcess(AssignProcessMsg) = "assignprocessmsg", "assign process" {
+    AssignProcess(AssignProcessMsg) = "assignprocessmsg" {
         colonyname: String, timeout: i64, availablecpu: String, availablemem: String,
     }
-    GetProcesses(GetProcessesMsg) = "getprocessesmsg", "get processes" {
+    GetProcesses(GetProcessesMsg) = "getprocessesmsg" {
         colonyname: String, count: i64, state: i64, executortype: String, label: String, initiator: String,
     }
-    GetProcess(GetProcessMsg) = "getprocessmsg", "get process" { processid: String }
-    GetProcessHist(GetProcessHistMsg) = "getprocesshistmsg", "get process history" {
+    GetProcess(GetProcessMsg) = "getprocessmsg" { processid: String }
+    GetProcessHist(GetProcessHistMsg) = "getprocesshistmsg" {
         colonyname: String, executorid: String, seconds: i64, state: i64,
     }
-    RemoveProcess(RemoveProcessMsg) = "removeprocessmsg", "remove process" { processid: String, all: bool }
-    RemoveAllProcesses(RemoveAllProcessesMsg) = "removeallprocessesmsg", "remove all processes" {
+    RemoveProcess(RemoveProcessMsg) = "removeprocessmsg" { processid: String, all: bool }
+    RemoveAllProcesses(RemoveAllProcessesMsg) = "removeallprocessesmsg" {
         colonyname: String, state: i64,
     }
-    CloseSuccessful(CloseSuccessfulMsg) = "closesuccessfulmsg", "close process as successful" {
+    CloseSuccessful(CloseSuccessfulMsg) = "closesuccessfulmsg" {
         processid: String,
         #[serde(deserialize_with = "null_as_default")] out: Vec<Json>,
     }
-    CloseFailed(CloseFailedMsg) = "closefailedmsg", "close process as failed" {
+    CloseFailed(CloseFailedMsg) = "closefailedmsg" {
         processid: String,
         #[serde(deserialize_with = "null_as_default")] errors: Vec<String>,
     }
-    SetOutput(SetOutputMsg) = "setoutputmsg", "set output" {
+    SetOutput(SetOutputMsg) = "setoutputmsg" {
         processid: String,
         #[serde(deserialize_with = "null_as_default")] out: Vec<Json>,
     }
-    CancelProcess(CancelProcessMsg) = "cancelprocessmsg", "cancel process" { processid: String }
-    PauseAssignments(PauseAssignmentsMsg) = "pauseassignmentsmsg", "pause assignments" { colonyname: String }
-    ResumeAssignments(ResumeAssignmentsMsg) = "resumeassignmentsmsg", "resume assignments" { colonyname: String }
-    GetPauseStatus(GetPauseStatusMsg) = "getpausestatusmsg", "get pause status" { colonyname: String }
+    CancelProcess(CancelProcessMsg) = "cancelprocessmsg" { processid: String }
+    PauseAssignments(PauseAssignmentsMsg) = "pauseassignmentsmsg" { colonyname: String }
+    ResumeAssignments(ResumeAssignmentsMsg) = "resumeassignmentsmsg" { colonyname: String }
+    GetPauseStatus(GetPauseStatusMsg) = "getpausestatusmsg" { colonyname: String }
 
-    AddAttribute(AddAttributeMsg) = "addattributemsg", "add attribute" { attribute: Option<Attribute> }
-    GetAttribute(GetAttributeMsg) = "getattributemsg", "get attribute" { attributeid: String }
+    AddAttribute(AddAttributeMsg) = "addattributemsg" { attribute: Option<Attribute> }
+    GetAttribute(GetAttributeMsg) = "getattributemsg" { attributeid: String }
 
-    SubmitWorkflowSpec(SubmitWorkflowSpecMsg) = "submitworkflowspecmsg", "submit workflow spec" {
+    SubmitWorkflowSpec(SubmitWorkflowSpecMsg) = "submitworkflowspecmsg" {
         spec: Option<WorkflowSpec>,
     }
-    GetProcessGraph(GetProcessGraphMsg) = "getprocessgraphmsg", "get processgraph" { processgraphid: String }
-    GetProcessGraphs(GetProcessGraphsMsg) = "getprocessgraphsmsg", "get processgraphs" {
+    GetProcessGraph(GetProcessGraphMsg) = "getprocessgraphmsg" { processgraphid: String }
+    GetProcessGraphs(GetProcessGraphsMsg) = "getprocessgraphsmsg" {
         colonyname: String, count: i64, state: i64,
     }
-    RemoveProcessGraph(RemoveProcessGraphMsg) = "removeprocessgraphmsg", "remove processgraph" {
+    RemoveProcessGraph(RemoveProcessGraphMsg) = "removeprocessgraphmsg" {
         processgraphid: String, all: bool,
     }
-    RemoveAllProcessGraphs(RemoveAllProcessGraphsMsg) = "removeallprocessgraphsmsg", "remove all processgraphs" {
+    RemoveAllProcessGraphs(RemoveAllProcessGraphsMsg) = "removeallprocessgraphsmsg" {
         colonyname: String, state: i64,
     }
-    CancelProcessGraph(CancelProcessGraphMsg) = "cancelprocessgraphmsg", "cancel processgraph" {
+    CancelProcessGraph(CancelProcessGraphMsg) = "cancelprocessgraphmsg" {
         processgraphid: String,
     }
-    AddChild(AddChildMsg) = "addchildmsg", "add child" {
+    AddChild(AddChildMsg) = "addchildmsg" {
         processgraphid: String, parentprocessid: String, childprocessid: String,
         spec: Option<FunctionSpec>, insert: bool,
     }
 
-    AddLog(AddLogMsg) = "addlogmsg", "add log" { processid: String, message: String }
-    AddExecutorLog(AddExecutorLogMsg) = "addexecutorlogmsg", "add executor log" {
+    AddLog(AddLogMsg) = "addlogmsg" { processid: String, message: String }
+    AddExecutorLog(AddExecutorLogMsg) = "addexecutorlogmsg" {
         colonyname: String, executorname: String, message: String,
     }
-    GetLogs(GetLogsMsg) = "getlogsmsg", "get logs" {
+    GetLogs(GetLogsMsg) = "getlogsmsg" {
         colonyname: String, processid: String, executorname: String, count: i64, since: i64, latest: bool,
     }
-    SearchLogs(SearchLogsMsg) = "searchlogsmsg", "search logs" {
+    SearchLogs(SearchLogsMsg) = "searchlogsmsg" {
         colonyname: String, text: String, days: i64, count: i64,
     }
 
-    AddCron(AddCronMsg) = "addcronmsg", "add cron" { cron: Option<Cron> }
-    GetCron(GetCronMsg) = "getcronmsg", "get cron" { cronid: String }
-    GetCrons(GetCronsMsg) = "getcronsmsg", "get crons" { colonyname: String, count: i64 }
-    RunCron(RunCronMsg) = "runcronmsg", "run cron" { cronid: String }
-    RemoveCron(RemoveCronMsg) = "removecronmsg", "remove cron" { cronid: String, all: bool }
+    AddCron(AddCronMsg) = "addcronmsg" { cron: Option<Cron> }
+    GetCron(GetCronMsg) = "getcronmsg" { cronid: String }
+    GetCrons(GetCronsMsg) = "getcronsmsg" { colonyname: String, count: i64 }
+    RunCron(RunCronMsg) = "runcronmsg" { cronid: String }
+    RemoveCron(RemoveCronMsg) = "removecronmsg" { cronid: String, all: bool }
 
-    AddGenerator(AddGeneratorMsg) = "addgeneratormsg", "add generator" { generator: Option<Generator> }
-    GetGenerator(GetGeneratorMsg) = "getgeneratormsg", "get generator" { generatorid: String }
-    GetGenerators(GetGeneratorsMsg) = "getgeneratorsmsg", "get generators" { colonyname: String, count: i64 }
-    ResolveGenerator(ResolveGeneratorMsg) = "resolvegeneratormsg", "resolve generator" {
+    AddGenerator(AddGeneratorMsg) = "addgeneratormsg" { generator: Option<Generator> }
+    GetGenerator(GetGeneratorMsg) = "getgeneratormsg" { generatorid: String }
+    GetGenerators(GetGeneratorsMsg) = "getgeneratorsmsg" { colonyname: String, count: i64 }
+    ResolveGenerator(ResolveGeneratorMsg) = "resolvegeneratormsg" {
         colonyname: String, generatorname: String,
     }
-    PackGenerator(PackGeneratorMsg) = "packgeneratormsg", "pack generator" { generatorid: String, arg: String }
-    RemoveGenerator(RemoveGeneratorMsg) = "removegeneratormsg", "remove generator" {
+    PackGenerator(PackGeneratorMsg) = "packgeneratormsg" { generatorid: String, arg: String }
+    RemoveGenerator(RemoveGeneratorMsg) = "removegeneratormsg" {
         generatorid: String, all: bool,
     }
 
-    AddUser(AddUserMsg) = "addusermsg", "add user" { user: Option<User> }
-    GetUsers(GetUsersMsg) = "getusersmsg", "get users" { colonyname: String }
-    GetUser(GetUserMsg) = "getusermsg", "get user" { colonyname: String, name: String }
-    GetUserById(GetUserByIdMsg) = "getuserbyidmsg", "get user by id" { colonyname: String, userid: String }
-    RemoveUser(RemoveUserMsg) = "removeusermsg", "remove user" { colonyname: String, name: String }
-    ChangeUserId(ChangeUserIdMsg) = "changeuseridmsg", "change user id" { colonyname: String, userid: String }
+    AddUser(AddUserMsg) = "addusermsg" { user: Option<User> }
+    GetUsers(GetUsersMsg) = "getusersmsg" { colonyname: String }
+    GetUser(GetUserMsg) = "getusermsg" { colonyname: String, name: String }
+    GetUserById(GetUserByIdMsg) = "getuserbyidmsg" { colonyname: String, userid: String }
+    RemoveUser(RemoveUserMsg) = "removeusermsg" { colonyname: String, name: String }
+    ChangeUserId(ChangeUserIdMsg) = "changeuseridmsg" { colonyname: String, userid: String }
 
-    Version(VersionMsg) = "versionmsg", "get server version" { buildversion: String, buildtime: String }
-    GetServerInfo(GetServerInfoMsg) = "getserverinfomsg", "get server info" {}
-    GetStatistics(GetStatisticsMsg) = "getstatisticsmsg", "get statistics" {}
-    GetCluster(GetClusterMsg) = "getclustermsg", "get cluster" {}
-    ChangeServerId(ChangeServerIdMsg) = "changeserveridmsg", "change server id" { serverid: String }
+    Version(VersionMsg) = "versionmsg" { buildversion: String, buildtime: String }
+    GetServerInfo(GetServerInfoMsg) = "getserverinfomsg" {}
+    GetStatistics(GetStatisticsMsg) = "getstatisticsmsg" {}
+    GetCluster(GetClusterMsg) = "getclustermsg" {}
+    ChangeServerId(ChangeServerIdMsg) = "changeserveridmsg" { serverid: String }
 
     /// Websocket only (§7.2).
-    SubscribeProcess(SubscribeProcessMsg) = "subscribeprocessmsg", "subscribe to process" {
+    SubscribeProcess(SubscribeProcessMsg) = "subscribeprocessmsg" {
         colonyname: String, processid: String, executortype: String, state: i64, timeout: i64,
     }
     /// Websocket only (§7.2).
-    SubscribeProcesses(SubscribeProcessesMsg) = "subscribeprocessesmsg", "subscribe to processes" {
+    SubscribeProcesses(SubscribeProcessesMsg) = "subscribeprocessesmsg" {
         colonyname: String, executortype: String, state: i64, timeout: i64,
     }
 }
@@ -333,3 +329,29 @@ pub struct PauseStatusReply {
 }
 
 pub const PAUSE_STATUS_REPLY_TYPE: &str = "pausestatusreplymsg";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_payload_type_has_its_decode_texts_and_the_table_no_others() {
+        for name in Message::PAYLOAD_TYPES {
+            assert!(texts::decode_failures(name).is_some(), "{name} has no decode texts");
+        }
+        for (name, ..) in texts::DECODE_FAILURES {
+            assert!(Message::PAYLOAD_TYPES.contains(name), "{name} is not a payload type");
+        }
+        assert_eq!(texts::DECODE_FAILURES.len(), Message::PAYLOAD_TYPES.len());
+    }
+
+    #[test]
+    fn decode_failures_speak_as_the_reference_handler_does() {
+        let e = Message::decode("submitfuncspecmsg", b"[").unwrap_err();
+        assert_eq!((e.status(), e.to_string().as_str()), (400, "Failed to submit process, invalid JSON"));
+        let e = Message::decode("assignprocessmsg", br#"{"msgtype":"getprocessmsg"}"#).unwrap_err();
+        assert_eq!(e.to_string(), "Failed to assign process, msg.msgType does not match payloadType");
+        let e = Message::decode("nosuchmsg", b"{}").unwrap_err();
+        assert_eq!((e.status(), e.to_string().as_str()), (403, "invalid rpcMsg.PayloadType: nosuchmsg"));
+    }
+}

@@ -56,7 +56,11 @@ fn decoding_errors_carry_the_reference_status_and_text() {
     let e = Message::decode("getcolonymsg", b"{not json").unwrap_err();
     assert_eq!((e.status(), e.to_string().as_str()), (400, "Failed to get colony, invalid JSON"));
     let e = Message::decode("getcolonymsg", b"null").unwrap_err();
-    assert_eq!(e, DecodeError::InvalidJson("get colony"), "a null payload is a 400, not a crash");
+    assert_eq!(
+        e,
+        DecodeError::InvalidJson("Failed to get colony, invalid JSON"),
+        "a null payload is a 400, not a crash"
+    );
     let e = Message::decode("assignprocessmsg", br#"{"timeout":"ten","msgtype":"assignprocessmsg"}"#).unwrap_err();
     assert_eq!(e.status(), 400, "a string where an int goes");
     let e = Message::decode("foobarmsg", b"{}").unwrap_err();

@@ -24,7 +24,7 @@ use colonies_client::envelope::{RpcReply, RpcRequest, decode_payload};
 use colonies_client::identity::RecentSigners;
 use colonies_client::messages::{Backend, ClusterInfo, ClusterNode, Message, ServerInfo, VersionReply};
 use colonies_raft::{Raft, StateHandle};
-use colonies_statemachine::{ApiError, Command, Op, Time};
+use colonies_statemachine::{ApiError, Command, Op, Time, texts};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -144,7 +144,7 @@ async fn ready(State(node): State<Arc<Node>>) -> Response {
     };
     match unready {
         None => StatusCode::OK.into_response(),
-        Some(why) => failure(503, &format!("Not ready: {why}")),
+        Some(why) => failure(503, &texts::not_ready(&why)),
     }
 }
 
@@ -198,7 +198,7 @@ async fn handle_api(State(node): State<Arc<Node>>, body: axum::body::Body) -> Re
             match tokio::time::timeout(COMMIT_TIMEOUT, node.raft.ensure_linearizable()).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(_)) => return reroute(&node, body).await,
-                Err(_) => return failure(503, "No majority confirmed this node's leadership; the cluster may be down"),
+                Err(_) => return failure(503, texts::NO_MAJORITY),
             }
             let result = query(&node.state.read().state, &caller);
             match result {
@@ -311,18 +311,14 @@ async fn assign(node: &Node, caller: String, op: Op, timeout: i64, payloadtype: 
             }
         }
         let Some(deadline) = deadline else {
-            return if paused {
-                failure(503, "No processes available: colony assignments are paused")
-            } else {
-                failure(404, "No process available for assignment")
-            };
+            return if paused { failure(503, texts::ASSIGN_PAUSED) } else { failure(404, texts::NO_PROCESS_AVAILABLE) };
         };
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return if paused {
-                failure(408, "Assignment timeout: colony assignments are paused")
+                failure(408, texts::ASSIGN_PAUSED_TIMEOUT)
             } else {
-                failure(404, "No process available for assignment")
+                failure(404, texts::NO_PROCESS_AVAILABLE)
             };
         }
         let nap = if paused { left.min(PAUSED_RECHECK) } else { left };

@@ -7,6 +7,7 @@
 use crate::routing::failure;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::response::Response;
+use colonies_statemachine::texts;
 use http_body_util::BodyExt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,8 +52,7 @@ pub async fn read_body(
     budget: &BodyBudget,
     timeout: Duration,
 ) -> Result<(Bytes, Held), Response> {
-    let too_large =
-        || failure(413, &format!("Request body too large: at most {limit} bytes are accepted (--max-body)"));
+    let too_large = || failure(413, &texts::body_too_large(limit));
     let declared = body.size_hint().lower();
     if declared > limit as u64 {
         if declared <= DRAIN_MAX {
@@ -65,7 +65,7 @@ pub async fn read_body(
         let mut bytes = Vec::new();
         let mut held: Option<OwnedSemaphorePermit> = None;
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| failure(400, &format!("Failed to read the request body: {e}")))?;
+            let frame = frame.map_err(|e| failure(400, &texts::body_unreadable(&e.to_string())))?;
             let Ok(data) = frame.into_data() else { continue };
             if bytes.len() + data.len() > limit {
                 drain(body, DRAIN_MAX.saturating_sub((bytes.len() + data.len()) as u64)).await;
@@ -73,7 +73,7 @@ pub async fn read_body(
             }
             let units = u32::try_from(data.len().div_ceil(UNIT)).unwrap_or(u32::MAX);
             let Ok(permit) = budget.0.clone().acquire_many_owned(units).await else {
-                return Err(failure(503, "The server is shutting down"));
+                return Err(failure(503, texts::SHUTTING_DOWN));
             };
             match &mut held {
                 Some(held) => held.merge(permit),
@@ -85,7 +85,7 @@ pub async fn read_body(
     };
     match tokio::time::timeout(timeout, read).await {
         Ok(result) => result,
-        Err(_) => Err(failure(408, &format!("The request body did not arrive within {} s", timeout.as_secs_f32()))),
+        Err(_) => Err(failure(408, &texts::body_too_slow(timeout.as_secs_f32()))),
     }
 }
 

@@ -5,7 +5,7 @@
 use colonies_client::messages::{Message, PAUSE_STATUS_REPLY_TYPE, PauseStatusReply};
 use colonies_statemachine::model::{Cron, Generator};
 use colonies_statemachine::queries::{LogQuery, ProcessQuery};
-use colonies_statemachine::{ApiError, ApiResult, Op, Reply, State, Time};
+use colonies_statemachine::{ApiError, ApiResult, Op, Reply, State, Time, texts};
 use serde::Serialize;
 
 /// A read: the reply JSON computed from the state, for `caller`.
@@ -54,13 +54,18 @@ fn write(op: Op) -> Action {
     Action::Write { op, echo: false }
 }
 
-/// `verb` and `what` name a missing object the way the reference does.
-fn required<T>(value: Option<T>, verb: &str, what: &str) -> Result<T, ApiError> {
-    value.ok_or_else(|| ApiError::bad_request(format!("Failed to {verb}, msg.{what} is nil")))
+/// A message's object, or the reference's text for a null one.
+fn required<T>(value: Option<T>, missing: &'static str) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::bad_request(missing))
+}
+
+/// An id change with an empty id is refused before anything else, as the reference does.
+fn id_change(id_is_empty: bool, empty: &'static str, op: Op) -> Result<Action, ApiError> {
+    if id_is_empty { Err(ApiError::bad_request(empty)) } else { Ok(Action::Write { op, echo: true }) }
 }
 
 fn not_served(payloadtype: &str) -> Action {
-    Action::Refuse(ApiError::new(501, format!("{payloadtype} is not served by this server yet")))
+    Action::Refuse(ApiError::new(501, texts::not_served(payloadtype)))
 }
 
 /// A random number for a proposal, from a fresh id (256 random bits) of the proposer.
@@ -80,13 +85,13 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
     let payloadtype = message.payload_type();
     let action = match message {
         Message::AddColony(m) => {
-            required(m.colony, "add colony", "Colony").map(|colony| write(Op::AddColony { colony }))
+            required(m.colony, texts::ADD_COLONY_NIL).map(|colony| write(Op::AddColony { colony }))
         }
         Message::RemoveColony(m) => Ok(write(Op::RemoveColony { colonyname: m.colonyname })),
         Message::GetColonies(_) => Ok(read(|s, c| s.get_colonies(c))),
         Message::GetColony(m) => Ok(read(move |s, c| s.get_colony(c, &m.colonyname))),
         Message::GetColonyStats(m) => Ok(read(move |s, c| s.colony_statistics(c, &m.colonyname))),
-        Message::AddExecutor(m) => required(m.executor, "add executor", "Executor")
+        Message::AddExecutor(m) => required(m.executor, texts::ADD_EXECUTOR_NIL)
             .map(|executor| write(Op::AddExecutor { executor: Box::new(executor) })),
         Message::ApproveExecutor(m) => {
             Ok(write(Op::ApproveExecutor { colonyname: m.colonyname, executorname: m.executorname }))
@@ -100,7 +105,7 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
         Message::GetExecutors(m) => Ok(read(move |s, c| s.get_executors(c, &m.colonyname))),
         Message::GetExecutor(m) => Ok(read(move |s, c| s.get_executor(c, &m.colonyname, &m.executorname))),
         Message::GetExecutorById(m) => Ok(read(move |s, c| s.get_executor_by_id(c, &m.executorid))),
-        Message::AddFunction(m) => required(m.fun, "add function", "Function").map(|mut function| {
+        Message::AddFunction(m) => required(m.fun, texts::ADD_FUNCTION_NIL).map(|mut function| {
             if function.functionid.is_empty() {
                 function.functionid = new_id();
             }
@@ -108,11 +113,9 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
         }),
         Message::GetFunctions(m) => Ok(read(move |s, c| s.get_functions(c, &m.colonyname, &m.executorname))),
         Message::RemoveFunction(m) => Ok(write(Op::RemoveFunction { functionid: m.functionid })),
-        Message::SubmitFunctionSpec(m) => required(m.spec, "submit process spec", "FunctionSpec")
+        Message::SubmitFunctionSpec(m) => required(m.spec, texts::SUBMIT_SPEC_NIL)
             .map(|spec| write(Op::Submit { spec: Box::new(spec), processid: new_id() })),
-        Message::AssignProcess(m) if m.timeout == 0 => {
-            Err(ApiError::bad_request("Invalid timeout value, timeout cannot be zero"))
-        }
+        Message::AssignProcess(m) if m.timeout == 0 => Err(ApiError::bad_request(texts::ASSIGN_ZERO_TIMEOUT)),
         Message::AssignProcess(m) => Ok(Action::Assign {
             colonyname: m.colonyname,
             timeout: crate::limits::clamp_long_poll(m.timeout),
@@ -151,10 +154,10 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
             reply_type: Some(PAUSE_STATUS_REPLY_TYPE),
         }),
         Message::AddAttribute(m) => {
-            required(m.attribute, "add attribute", "Attribute").map(|attribute| write(Op::AddAttribute { attribute }))
+            required(m.attribute, texts::ADD_ATTRIBUTE_NIL).map(|attribute| write(Op::AddAttribute { attribute }))
         }
         Message::GetAttribute(m) => Ok(read(move |s, c| s.get_attribute(c, &m.attributeid))),
-        Message::SubmitWorkflowSpec(m) => required(m.spec, "submit workflow spec", "WorkflowSpec").map(|spec| {
+        Message::SubmitWorkflowSpec(m) => required(m.spec, texts::SUBMIT_WORKFLOW_NIL).map(|spec| {
             let processids = spec.functionspecs.iter().map(|_| new_id()).collect();
             write(Op::SubmitWorkflow { spec: Box::new(spec), processgraphid: new_id(), processids })
         }),
@@ -165,7 +168,7 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
             Ok(write(Op::RemoveAllProcessGraphs { colonyname: m.colonyname, state: m.state }))
         }
         Message::CancelProcessGraph(m) => Ok(write(Op::CancelProcessGraph { processgraphid: m.processgraphid })),
-        Message::AddChild(m) => required(m.spec, "add child", "FunctionSpec").map(|spec| {
+        Message::AddChild(m) => required(m.spec, texts::ADD_CHILD_NIL).map(|spec| {
             write(Op::AddChild {
                 processgraphid: m.processgraphid,
                 parentprocessid: m.parentprocessid,
@@ -187,7 +190,7 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
             };
             s.get_logs(c, &query)
         })),
-        Message::AddCron(m) => required(m.cron, "add cron", "Cron").map(|mut cron| {
+        Message::AddCron(m) => required(m.cron, texts::ADD_CRON_NIL).map(|mut cron| {
             cron.cronid = new_id();
             write(Op::AddCron { cron: Box::new(cron), draw: draw_from(&new_id()) })
         }),
@@ -202,7 +205,7 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
             draw: draw_from(&new_id()),
         })),
         Message::RemoveCron(m) => Ok(write(Op::RemoveCron { cronid: m.cronid })),
-        Message::AddGenerator(m) => required(m.generator, "add generator", "Generator").map(|mut generator| {
+        Message::AddGenerator(m) => required(m.generator, texts::ADD_GENERATOR_NIL).map(|mut generator| {
             generator.generatorid = new_id();
             write(Op::AddGenerator { generator: Box::new(generator) })
         }),
@@ -216,15 +219,17 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
         Message::ResolveGenerator(m) => Ok(read(move |s, c| s.resolve_generator(c, &m.colonyname, &m.generatorname))),
         Message::PackGenerator(m) => Ok(write(Op::PackGenerator { generatorid: m.generatorid, arg: m.arg })),
         Message::RemoveGenerator(m) => Ok(write(Op::RemoveGenerator { generatorid: m.generatorid })),
-        Message::AddUser(m) => required(m.user, "add user", "User").map(|user| write(Op::AddUser { user })),
+        Message::AddUser(m) => required(m.user, texts::ADD_USER_NIL).map(|user| write(Op::AddUser { user })),
         Message::GetUsers(m) => Ok(read(move |s, c| s.get_users(c, &m.colonyname))),
         Message::GetUser(m) => Ok(read(move |s, c| s.get_user(c, &m.colonyname, &m.name))),
         Message::RemoveUser(m) => Ok(write(Op::RemoveUser { colonyname: m.colonyname, name: m.name })),
         Message::GetStatistics(_) => Ok(read(|s, c| s.statistics(c))),
         Message::GetCluster(_) => Ok(Action::Cluster),
-        Message::ChangeServerId(m) => Ok(Action::Write { op: Op::SetServerId { serverid: m.serverid }, echo: true }),
+        Message::ChangeServerId(m) => {
+            id_change(m.serverid.is_empty(), texts::CHANGE_SERVER_ID_EMPTY, Op::SetServerId { serverid: m.serverid })
+        }
         Message::SubscribeProcess(_) | Message::SubscribeProcesses(_) => {
-            Err(ApiError::bad_request(format!("{payloadtype} is only served on the /pubsub websocket")))
+            Err(ApiError::bad_request(texts::websocket_only(payloadtype)))
         }
         // The server answers these before any signature check (§1.3).
         Message::Version(_) | Message::GetServerInfo(_) => Err(ApiError::internal("answered before dispatch")),
@@ -236,16 +241,21 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
         }
         Message::SearchLogs(m) => Ok(read(move |s, c| s.search_logs(c, &m.colonyname, &m.text, m.days, m.count, now))),
         Message::GetUserById(m) => Ok(read(move |s, c| s.get_user_by_id(c, &m.colonyname, &m.userid))),
-        Message::ChangeColonyId(m) => {
-            Ok(Action::Write { op: Op::ChangeColonyId { colonyname: m.colonyname, colonyid: m.colonyid }, echo: true })
-        }
-        Message::ChangeExecutorId(m) => Ok(Action::Write {
-            op: Op::ChangeExecutorId { colonyname: m.colonyname, executorid: m.executorid },
-            echo: true,
-        }),
-        Message::ChangeUserId(m) => {
-            Ok(Action::Write { op: Op::ChangeUserId { colonyname: m.colonyname, userid: m.userid }, echo: true })
-        }
+        Message::ChangeColonyId(m) => id_change(
+            m.colonyid.is_empty(),
+            texts::CHANGE_COLONY_ID_EMPTY,
+            Op::ChangeColonyId { colonyname: m.colonyname, colonyid: m.colonyid },
+        ),
+        Message::ChangeExecutorId(m) => id_change(
+            m.executorid.is_empty(),
+            texts::CHANGE_EXECUTOR_ID_EMPTY,
+            Op::ChangeExecutorId { colonyname: m.colonyname, executorid: m.executorid },
+        ),
+        Message::ChangeUserId(m) => id_change(
+            m.userid.is_empty(),
+            texts::CHANGE_USER_ID_EMPTY,
+            Op::ChangeUserId { colonyname: m.colonyname, userid: m.userid },
+        ),
         Message::ReportAllocation(_) | Message::UpdateExecutor(_) => Ok(not_served(payloadtype)),
     };
     action.unwrap_or_else(Action::Refuse)

@@ -61,7 +61,7 @@ const DATA: &[&str] = &["args", "kwargs", "env", "in", "out", "errors", "value",
 const LOGS: &[&str] = &["message"];
 
 fn invalid(field: &str, why: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_request(format!("Invalid {field}: {why}"))
+    ApiError::bad_request(colonies_statemachine::texts::invalid_field(field, &why.to_string()))
 }
 
 /// Characters that make a name print as something it is not: controls (NUL, escape codes,
@@ -111,7 +111,7 @@ fn check_items(field: &str, count: usize) -> Result<(), ApiError> {
 /// Checks every field of a decoded message against the limits above.
 pub fn check_message(message: &Message) -> Result<(), ApiError> {
     let json: Value = serde_json::from_slice(&message.to_payload_json())
-        .map_err(|e| ApiError::internal(format!("a decoded message does not re-encode: {e}")))?;
+        .map_err(|e| ApiError::internal(colonies_statemachine::texts::reencode_failed(&e.to_string())))?;
     check_value("message", None, &json)
 }
 

@@ -9,8 +9,8 @@ use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use colonies_client::envelope::{RpcReply, RpcRequest, decode_payload};
 use colonies_client::messages::{Message, SubscribeProcessMsg, SubscribeProcessesMsg};
-use colonies_statemachine::Event;
 use colonies_statemachine::model::Process;
+use colonies_statemachine::{Event, texts};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -19,7 +19,7 @@ pub async fn upgrade(State(node): State<Arc<Node>>, upgrade: WebSocketUpgrade) -
     // hyper lets go of an upgraded connection (and its permit): the websocket takes a
     // permit of its own, so subscriptions count against the connection cap too.
     let Ok(permit) = node.connections.clone().try_acquire_owned() else {
-        return crate::routing::failure(503, "Too many connections; retry later");
+        return crate::routing::failure(503, texts::TOO_MANY_CONNECTIONS);
     };
     // The subscription is one small message: frames are held to the /api body limit.
     let limit = node.max_body;
@@ -61,20 +61,20 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
     let (interest, state, timeout, at_once) = match message {
         Message::SubscribeProcess(SubscribeProcessMsg { processid, state, timeout, .. }) => {
             let Some(process) = find_process(&node, &caller, &processid, &mut events).await else {
-                return refuse(&mut socket, 403, &format!("Invalid process with Id {processid}")).await;
+                return refuse(&mut socket, 403, &texts::subscribe_unknown_process(&processid)).await;
             };
             let at_once = (process.state.code() == state).then_some(process);
             (Interest::Process { processid }, state, timeout, at_once)
         }
         Message::SubscribeProcesses(SubscribeProcessesMsg { colonyname, executortype, state, timeout }) => {
             if node.state.read().state.executor_type(&caller, &colonyname).is_none() {
-                return refuse(&mut socket, 403, "executor not found").await;
+                return refuse(&mut socket, 403, texts::SUBSCRIBE_NO_EXECUTOR).await;
             }
             (Interest::Processes { colonyname, executortype }, state, timeout, None)
         }
         _ => {
-            let text = "Failed to subscribe to process, msg.msgType does not match rpcMsg.PayloadType";
-            return refuse(&mut socket, 403, text).await;
+            let (_, mismatch) = texts::decode_failures("subscribeprocessmsg").unwrap_or_default();
+            return refuse(&mut socket, 403, mismatch).await;
         }
     };
     if let Some(process) = at_once

@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use colonies_client::envelope::RpcReply;
+use colonies_statemachine::texts;
 
 /// What to do with a call that needs the leader.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,13 +40,13 @@ pub fn reply_response(status: StatusCode, reply: &RpcReply) -> Response {
 }
 
 pub fn no_leader() -> Response {
-    failure(503, "No leader in the cluster right now; retry shortly")
+    failure(503, texts::NO_LEADER)
 }
 
 /// 307 keeps the method and body, so ColonyOS's Go and Python clients re-POST to the leader.
 pub fn redirect(addr: &str) -> Response {
     let location = format!("http://{addr}/api");
-    let mut response = failure(307, &format!("Not the leader; the leader is at {location}"));
+    let mut response = failure(307, &texts::not_the_leader(&location));
     *response.status_mut() = StatusCode::TEMPORARY_REDIRECT;
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
@@ -64,10 +65,10 @@ pub async fn forward(http: &reqwest::Client, addr: &str, body: Bytes) -> Respons
                     (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], bytes)
                         .into_response()
                 }
-                Err(e) => failure(502, &format!("The leader's answer was cut off: {e}")),
+                Err(e) => failure(502, &texts::leader_answer_cut(&e.to_string())),
             }
         }
-        Err(e) => failure(503, &format!("The leader at {addr} could not be reached: {e}")),
+        Err(e) => failure(503, &texts::leader_unreachable(addr, &e.to_string())),
     }
 }
 

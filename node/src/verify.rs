@@ -11,7 +11,7 @@ use crate::limits;
 use colonies_client::envelope::{RpcRequest, decode_payload};
 use colonies_client::identity::RecentSigners;
 use colonies_client::messages::Message;
-use colonies_statemachine::ApiError;
+use colonies_statemachine::{ApiError, texts};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -61,10 +61,10 @@ impl Verifier {
         }
         let node = node.clone();
         let Ok(_slot) = self.0.clone().acquire_owned().await else {
-            return Err(ApiError::new(503, "The server is shutting down"));
+            return Err(ApiError::new(503, texts::SHUTTING_DOWN));
         };
         tokio::task::spawn_blocking(move || prepare(&node.signers, &body))
             .await
-            .unwrap_or_else(|e| Err(ApiError::internal(format!("verifying the request failed: {e}"))))
+            .unwrap_or_else(|e| Err(ApiError::internal(texts::verify_failed(&e.to_string()))))
     }
 }

@@ -8,31 +8,30 @@ use crate::command::Op;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{ExecutorState, Process, ProcessState};
 use crate::state::State;
+use crate::texts;
 
 impl State {
     pub fn require_server_owner(&self, caller: &str) -> ApiResult<()> {
         if !caller.is_empty() && caller == self.data.serverid {
             Ok(())
         } else {
-            Err(ApiError::forbidden("Access denied, not server owner"))
+            Err(ApiError::forbidden(texts::NOT_SERVER_OWNER))
         }
     }
 
     fn existing_colony(&self, colonyname: &str) -> ApiResult<&crate::model::Colony> {
-        if colonyname.is_empty() {
-            return Err(ApiError::forbidden("Empty Colony name"));
-        }
-        self.data
-            .colonies
-            .get(colonyname)
-            .ok_or_else(|| ApiError::forbidden(format!("Colony with name {colonyname} does not exists")))
+        self.data.colonies.get(colonyname).ok_or_else(|| ApiError::forbidden(texts::colony_does_not_exist(colonyname)))
     }
 
     pub fn require_colony_owner(&self, caller: &str, colonyname: &str) -> ApiResult<()> {
+        // Only the owner check names an empty colony (the reference's resolveColony).
+        if colonyname.is_empty() {
+            return Err(ApiError::forbidden(texts::EMPTY_COLONY_NAME));
+        }
         if self.existing_colony(colonyname)?.colonyid == caller {
             Ok(())
         } else {
-            Err(ApiError::forbidden("Access denied, not colony owner"))
+            Err(ApiError::forbidden(texts::NOT_COLONY_OWNER))
         }
     }
 
@@ -43,11 +42,12 @@ impl State {
         let is_executor =
             self.executors_with_id(colonyname, caller).any(|e| !approved || e.state == ExecutorState::Approved);
         let is_user = self.idx.user_ids.contains_key(&(colonyname.to_string(), caller.to_string()));
-        if is_executor || is_user {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!("Access denied, not a member of Colony with name {colonyname}")))
-        }
+        if is_executor || is_user { Ok(()) } else { Err(ApiError::forbidden(texts::not_a_member(colonyname))) }
+    }
+
+    /// The user RPCs look the colony up before any role check, and answer 400 (§6.10).
+    pub(crate) fn require_user_colony(&self, colonyname: &str) -> ApiResult<()> {
+        self.existing_colony(colonyname).map(|_| ()).map_err(|e| ApiError::bad_request(e.message))
     }
 
     /// The executors of a colony that sign with `id` (the same id may have several names).
@@ -89,7 +89,7 @@ impl State {
                 if caller.is_empty() && self.data.serverid.is_empty() {
                     Ok(())
                 } else if caller.is_empty() {
-                    Err(ApiError::bad_request("The server id is already set"))
+                    Err(ApiError::bad_request(texts::SERVER_ID_ALREADY_SET))
                 } else {
                     self.require_server_owner(caller)
                 }
@@ -104,79 +104,83 @@ impl State {
                 if caller.is_empty() {
                     Ok(())
                 } else {
-                    Err(ApiError::forbidden("Access denied, timers are fired by the cluster leader"))
+                    Err(ApiError::forbidden(texts::LEADER_ONLY))
                 }
             }
             Op::AddCron { cron, .. } => self.require_member(caller, &cron.colonyname, true),
             Op::AddGenerator { generator } => self.require_member(caller, &generator.colonyname, true),
             Op::RunCron { cronid, tick: None, .. } => {
-                let cron = self.cron(cronid).ok_or_else(|| ApiError::bad_request("cron not found"))?;
+                let cron = self.cron(cronid).ok_or_else(|| ApiError::bad_request(texts::RUN_CRON_MISSING))?;
                 self.require_member(caller, &cron.colonyname, true)
             }
             Op::RemoveCron { cronid } => {
-                let cron = self.cron(cronid).ok_or_else(|| ApiError::internal("Failed to remove cron, cron is nil"))?;
+                let cron = self.cron(cronid).ok_or_else(|| ApiError::internal(texts::REMOVE_CRON_NIL))?;
                 self.require_creator_or_owner(caller, &cron.colonyname, &cron.initiatorid)
             }
             Op::PackGenerator { generatorid, .. } => {
-                let entry = self
-                    .generator(generatorid)
-                    .ok_or_else(|| ApiError::bad_request("Failed to pack generator, generator not found"))?;
+                let entry = self.generator(generatorid).ok_or_else(|| ApiError::internal(texts::PACK_GENERATOR_NIL))?;
                 self.require_member(caller, &entry.generator.colonyname, true)
             }
             Op::RemoveGenerator { generatorid } => {
-                let entry = self
-                    .generator(generatorid)
-                    .ok_or_else(|| ApiError::internal("Failed to remove generator, generator is nil"))?;
+                let entry =
+                    self.generator(generatorid).ok_or_else(|| ApiError::internal(texts::REMOVE_GENERATOR_NIL))?;
                 self.require_creator_or_owner(caller, &entry.generator.colonyname, &entry.generator.initiatorid)
             }
             Op::AddColony { .. } | Op::RemoveColony { .. } => self.require_server_owner(caller),
             Op::AddExecutor { executor } | Op::ReregisterExecutor { executor } => {
                 self.require_colony_owner(caller, &executor.colonyname)
             }
-            Op::AddUser { user } => self.require_colony_owner(caller, &user.colonyname),
+            Op::AddUser { user } => {
+                self.require_user_colony(&user.colonyname)?;
+                self.require_colony_owner(caller, &user.colonyname)
+            }
+            Op::RemoveUser { colonyname, .. } => {
+                self.require_user_colony(colonyname)?;
+                self.require_colony_owner(caller, colonyname)
+            }
             Op::ApproveExecutor { colonyname, .. }
             | Op::RejectExecutor { colonyname, .. }
             | Op::RemoveExecutor { colonyname, .. }
-            | Op::RemoveUser { colonyname, .. }
             | Op::RemoveAllProcesses { colonyname, .. }
             | Op::PauseAssignments { colonyname }
             | Op::ResumeAssignments { colonyname } => self.require_colony_owner(caller, colonyname),
             Op::AddFunction { function } => {
                 self.require_member(caller, &function.colonyname, true)?;
                 let key = (function.colonyname.clone(), function.executorname.clone());
-                let executor = self.data.executors.get(&key).ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "Failed to add function, Executor with name {} does not exist",
-                        function.executorname
-                    ))
-                })?;
+                let executor =
+                    self.data.executors.get(&key).ok_or_else(|| {
+                        ApiError::bad_request(texts::add_function_no_executor(&function.executorname))
+                    })?;
                 if executor.executorid != caller {
-                    return Err(ApiError::forbidden("Not allowed to add a function to another executor"));
+                    return Err(ApiError::forbidden(texts::ADD_FUNCTION_OTHER_EXECUTOR));
                 }
                 Ok(())
             }
             Op::RemoveFunction { functionid } => {
                 if functionid.is_empty() {
-                    return Err(ApiError::bad_request("Failed to remove function, functionid is empty"));
+                    return Err(ApiError::bad_request(texts::REMOVE_FUNCTION_EMPTY_ID));
                 }
                 let function = self
                     .data
                     .functions
                     .get(functionid)
-                    .ok_or_else(|| ApiError::not_found("Failed to remove function, function does not exist"))?;
+                    .ok_or_else(|| ApiError::not_found(texts::REMOVE_FUNCTION_MISSING))?;
                 self.require_member(caller, &function.colonyname, true)?;
                 let owner = self.data.executors.get(&(function.colonyname.clone(), function.executorname.clone()));
                 match owner {
                     Some(executor) if executor.executorid == caller => Ok(()),
-                    _ => Err(ApiError::forbidden("Not allowed to remove a function of another executor")),
+                    _ => Err(ApiError::forbidden(texts::REMOVE_FUNCTION_OTHER_EXECUTOR)),
                 }
             }
             Op::AddExecutorLog { colonyname, executorname, .. } => {
                 self.require_member(caller, colonyname, true)?;
-                if self.executors_with_id(colonyname, caller).any(|e| e.executorname == *executorname) {
+                let mut names = self.executors_with_id(colonyname, caller).peekable();
+                if names.peek().is_none() {
+                    Err(ApiError::forbidden(texts::EXECUTOR_LOG_NO_EXECUTOR))
+                } else if names.any(|e| e.executorname == *executorname) {
                     Ok(())
                 } else {
-                    Err(ApiError::forbidden("Failed to add executor log, only the executor itself may add its logs"))
+                    Err(ApiError::forbidden(texts::EXECUTOR_LOG_NAME_MISMATCH))
                 }
             }
             Op::ChangeColonyId { colonyname, .. } => self.require_colony_owner(caller, colonyname),
@@ -185,7 +189,7 @@ impl State {
                 if self.executors_with_id(colonyname, caller).next().is_some() {
                     Ok(())
                 } else {
-                    Err(ApiError::forbidden("Access denied, only an executor may change its id"))
+                    Err(ApiError::bad_request(texts::CHANGE_EXECUTOR_ID_NO_EXECUTOR))
                 }
             }
             Op::ChangeUserId { colonyname, .. } => {
@@ -193,7 +197,7 @@ impl State {
                 if self.idx.user_ids.contains_key(&(colonyname.clone(), caller.to_string())) {
                     Ok(())
                 } else {
-                    Err(ApiError::forbidden("Access denied, only a user may change its id"))
+                    Err(ApiError::bad_request(texts::CHANGE_USER_ID_NO_USER))
                 }
             }
             Op::Submit { spec, .. } => self.require_member(caller, &spec.conditions.colonyname, true),
@@ -202,90 +206,67 @@ impl State {
             Op::AddChild { spec, .. } => self.require_member(caller, &spec.conditions.colonyname, true),
             Op::RemoveAllProcessGraphs { colonyname, .. } => self.require_colony_owner(caller, colonyname),
             Op::CancelProcessGraph { processgraphid } => {
-                let graph = self
-                    .graph(processgraphid)
-                    .ok_or_else(|| ApiError::internal("Failed to cancel processgraph, graph is nil"))?;
+                let graph = self.graph(processgraphid).ok_or_else(|| ApiError::internal(texts::CANCEL_GRAPH_NIL))?;
                 self.require_member(caller, &graph.colonyname, true)
             }
             Op::RemoveProcessGraph { processgraphid } => {
-                let graph = self
-                    .graph(processgraphid)
-                    .ok_or_else(|| ApiError::internal("Failed to remove processgraph, graph is nil"))?;
+                let graph = self.graph(processgraphid).ok_or_else(|| ApiError::internal(texts::REMOVE_GRAPH_NIL))?;
                 self.require_member(caller, &graph.colonyname, true)
             }
             Op::Assign { colonyname, .. } => self.require_member(caller, colonyname, true),
             Op::CloseSuccessful { processid, .. } => {
-                let process = self.existing_process(
-                    processid,
-                    ApiError::internal("Failed to close process as successful, process is nil"),
-                )?;
+                let process = self.existing_process(processid, ApiError::internal(texts::CLOSE_SUCCESSFUL_NIL))?;
                 self.require_member(caller, &process.spec.conditions.colonyname, true)?;
                 Self::require_assigned(
                     process,
                     caller,
-                    "Failed to close process as successful, process is not assigned",
-                    "Failed to close process as successful, not allowed to close process as successful",
+                    texts::CLOSE_SUCCESSFUL_NOT_ASSIGNED,
+                    texts::CLOSE_SUCCESSFUL_NOT_ALLOWED,
                 )
             }
             Op::CloseFailed { processid, .. } => {
-                let process = self.existing_process(
-                    processid,
-                    ApiError::internal("Failed to close process as failed, process is nil"),
-                )?;
+                let process = self.existing_process(processid, ApiError::internal(texts::CLOSE_FAILED_NIL))?;
                 self.require_member(caller, &process.spec.conditions.colonyname, true)?;
                 Self::require_assigned(
                     process,
                     caller,
-                    "Failed to close process as failed, process is not assigned",
-                    "Failed to close process as failed, not allowed to close process as failed",
+                    texts::CLOSE_FAILED_NOT_ASSIGNED,
+                    texts::CLOSE_FAILED_NOT_ALLOWED,
                 )
             }
             Op::SetOutput { processid, .. } => {
-                let process =
-                    self.existing_process(processid, ApiError::internal("Failed to set output, process is nil"))?;
+                let process = self.existing_process(processid, ApiError::internal(texts::SET_OUTPUT_NIL))?;
                 self.require_member(caller, &process.spec.conditions.colonyname, true)?;
                 if process.assignedexecutorid != caller {
-                    return Err(ApiError::forbidden(
-                        "Failed to close process as successful, not allowed to close process as successful",
-                    ));
+                    return Err(ApiError::forbidden(texts::CLOSE_SUCCESSFUL_NOT_ALLOWED));
                 }
-                Self::require_running(process, "Failed to set output, process is not running")
+                Self::require_running(process, texts::SET_OUTPUT_NOT_RUNNING)
             }
             Op::AddAttribute { attribute } => {
-                let process = self.existing_process(
-                    &attribute.targetid,
-                    ApiError::not_found("Failed to add attribute, process not found"),
-                )?;
+                let process =
+                    self.existing_process(&attribute.targetid, ApiError::not_found(texts::ADD_ATTRIBUTE_NO_PROCESS))?;
                 self.require_member(caller, &process.spec.conditions.colonyname, true)?;
-                Self::require_running(process, "Failed to add attribute, process is not running")?;
+                Self::require_running(process, texts::ADD_ATTRIBUTE_NOT_RUNNING)?;
                 if process.assignedexecutorid != caller {
-                    return Err(ApiError::forbidden(format!(
-                        "Failed to add attribute, only executor with id {} is allowed to set attributes",
-                        process.assignedexecutorid
-                    )));
+                    return Err(ApiError::forbidden(texts::add_attribute_not_assigned(&process.assignedexecutorid)));
                 }
                 Ok(())
             }
             Op::AddLog { processid, .. } => {
-                let process =
-                    self.existing_process(processid, ApiError::internal("Failed to add log, process is nil"))?;
+                let process = self.existing_process(processid, ApiError::internal(texts::ADD_LOG_NIL))?;
                 self.require_member(caller, &process.spec.conditions.colonyname, true)?;
-                Self::require_running(process, "Failed to set output, process is not running")?;
+                Self::require_running(process, texts::SET_OUTPUT_NOT_RUNNING)?;
                 if process.assignedexecutorid != caller {
-                    return Err(ApiError::forbidden(
-                        "Failed to add log, not allowed to add log, only the assigned Executor may att logs",
-                    ));
+                    return Err(ApiError::forbidden(texts::ADD_LOG_NOT_ASSIGNED));
                 }
                 Ok(())
             }
             Op::CancelProcess { processid } => {
-                let process =
-                    self.existing_process(processid, ApiError::internal("Failed to cancel process, process is nil"))?;
+                let process = self.existing_process(processid, ApiError::internal(texts::CANCEL_NIL))?;
                 self.require_member(caller, &process.spec.conditions.colonyname, true)
             }
             Op::RemoveProcess { processid } => {
-                let process =
-                    self.existing_process(processid, ApiError::internal("Failed to remove process, process is nil"))?;
+                let process = self.existing_process(processid, ApiError::internal(texts::REMOVE_NIL))?;
                 self.require_member(caller, &process.spec.conditions.colonyname, true)
             }
         }

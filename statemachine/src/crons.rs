@@ -10,6 +10,7 @@ use crate::json::Json;
 use crate::model::{Cron, Generator, ProcessState, WorkflowSpec};
 use crate::schedule::{Schedule, first_slot, run_time};
 use crate::state::{Reply, State, sha3_hex};
+use crate::texts;
 use crate::time::Time;
 use crate::workflow::check_stored_workflow;
 use imbl::{OrdMap, Vector};
@@ -73,10 +74,7 @@ pub(crate) fn parse_workflow(text: &str, colonyname: &str) -> ApiResult<Workflow
     // Runs are created in the cron's colony, whose membership was checked: a spec naming
     // another colony would let a member start work there.
     if !workflow.colonyname.is_empty() && workflow.colonyname != colonyname {
-        return Err(ApiError::bad_request(format!(
-            "The workflow spec is for colony {}, not {colonyname}",
-            workflow.colonyname
-        )));
+        return Err(ApiError::bad_request(texts::workflow_other_colony(&workflow.colonyname, colonyname)));
     }
     workflow.colonyname = colonyname.to_string();
     for spec in &mut workflow.functionspecs {
@@ -103,25 +101,21 @@ impl State {
 
     pub(crate) fn add_cron(&mut self, caller: &str, cron: &Cron, draw: u64, now: Time) -> ApiResult<Reply> {
         if cron.name.is_empty() {
-            return Err(ApiError::bad_request("Failed to add cron, name is empty"));
+            return Err(ApiError::bad_request(texts::ADD_CRON_EMPTY_NAME));
         }
         if cron.cronid.is_empty() || self.cron(&cron.cronid).is_some() {
-            return Err(ApiError::internal("Failed to add cron, cron id is not new"));
+            return Err(ApiError::internal(texts::CRON_ID_NOT_NEW));
         }
         self.check_workflow_text(&cron.workflowspec, &cron.colonyname)?;
         let schedule = Schedule::of(&cron.cronexpression, cron.interval, cron.random)?;
         if self.data.schedules.crons.values().any(|c| c.cron.colonyname == cron.colonyname && c.cron.name == cron.name)
         {
-            return Err(ApiError::bad_request(format!(
-                "A cron with name {} already exists in colony {}",
-                cron.name, cron.colonyname
-            )));
+            return Err(ApiError::bad_request(texts::cron_already_exists(&cron.name)));
         }
-        let initiatorname = self
-            .initiator_name(caller, &cron.colonyname)
-            .ok_or_else(|| ApiError::bad_request("Could not derive InitiatorName"))?;
-        let slot = first_slot(&schedule, now, cron.random)
-            .ok_or_else(|| ApiError::bad_request("Failed to add cron, the cron expression never fires"))?;
+        let initiatorname =
+            self.initiator_name(caller, &cron.colonyname).ok_or_else(|| ApiError::bad_request(texts::NO_INITIATOR))?;
+        let slot =
+            first_slot(&schedule, now, cron.random).ok_or_else(|| ApiError::bad_request(texts::CRON_NEVER_FIRES))?;
         let stored = Cron {
             initiatorid: caller.to_string(),
             initiatorname,
@@ -165,24 +159,19 @@ impl State {
         draw: u64,
         now: Time,
     ) -> ApiResult<Reply> {
-        let stored = self.data.schedules.crons.get(cronid).ok_or_else(|| ApiError::bad_request("cron not found"))?;
+        let stored =
+            self.data.schedules.crons.get(cronid).ok_or_else(|| ApiError::bad_request(texts::RUN_CRON_MISSING))?;
         let (cron, slot) = (stored.cron.clone(), stored.slot);
         if let Some(tick) = tick {
             if cron.nextrun != tick {
-                return Err(ApiError::new(
-                    409,
-                    format!("Failed to run cron, the run due at {} is already done", tick.to_rfc3339()),
-                ));
+                return Err(ApiError::new(409, texts::cron_run_done(&tick.to_rfc3339())));
             }
             if now < tick {
-                return Err(ApiError::new(409, "Failed to run cron, the run is not due yet"));
+                return Err(ApiError::new(409, texts::CRON_RUN_NOT_DUE));
             }
         }
         if self.waits_for_previous(&cron) {
-            return Err(ApiError::new(
-                409,
-                format!("Failed to run cron, its previous process graph {} has not ended", cron.prevprocessgraphid),
-            ));
+            return Err(ApiError::new(409, texts::cron_previous_running(&cron.prevprocessgraphid)));
         }
         let mut next = cron.clone();
         let mut next_slot = slot;
@@ -223,7 +212,7 @@ impl State {
             .crons
             .remove(cronid)
             .map(|_| Reply::Empty)
-            .ok_or_else(|| ApiError::internal("Failed to remove cron, cron is nil"))
+            .ok_or_else(|| ApiError::internal(texts::REMOVE_CRON_NIL))
     }
 
     /// The cron runs due at `now`, for the leader to propose. A cron waiting for its
@@ -240,7 +229,7 @@ impl State {
 
     /// `getcronmsg`.
     pub fn get_cron(&self, caller: &str, cronid: &str) -> ApiResult<Cron> {
-        let cron = self.cron(cronid).ok_or_else(|| ApiError::internal("Failed to get cron, cron is nil"))?;
+        let cron = self.cron(cronid).ok_or_else(|| ApiError::internal(texts::GET_CRON_NIL))?;
         self.require_member(caller, &cron.colonyname, true)?;
         Ok(cron.clone())
     }
@@ -267,11 +256,7 @@ impl State {
             return Ok(());
         }
         self.require_member(caller, colonyname, true)?;
-        if caller == initiatorid {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden("Access denied, only its creator or the colony owner may remove it"))
-        }
+        if caller == initiatorid { Ok(()) } else { Err(ApiError::forbidden(texts::NOT_CREATOR_OR_OWNER)) }
     }
 
     /// A colony's crons and generators go with it.

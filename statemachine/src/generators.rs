@@ -13,6 +13,7 @@ use crate::json::Json;
 use crate::model::Generator;
 use crate::schedule::generator_batch;
 use crate::state::{Reply, State};
+use crate::texts;
 use crate::time::Time;
 use std::collections::BTreeMap;
 
@@ -31,13 +32,13 @@ impl State {
 
     pub(crate) fn add_generator(&mut self, caller: &str, generator: &Generator) -> ApiResult<Reply> {
         if generator.name.is_empty() {
-            return Err(ApiError::bad_request("Failed to add generator, name is empty"));
+            return Err(ApiError::bad_request(texts::ADD_GENERATOR_EMPTY_NAME));
         }
         if generator.generatorid.is_empty() || self.generator(&generator.generatorid).is_some() {
-            return Err(ApiError::internal("Failed to add generator, generator id is not new"));
+            return Err(ApiError::internal(texts::GENERATOR_ID_NOT_NEW));
         }
         if generator.trigger <= 0 {
-            return Err(ApiError::bad_request("Failed to add generator, trigger must be larger than 0"));
+            return Err(ApiError::bad_request(texts::GENERATOR_BAD_TRIGGER));
         }
         self.check_workflow_text(&generator.workflowspec, &generator.colonyname)?;
         let taken = self
@@ -47,14 +48,11 @@ impl State {
             .values()
             .any(|g| g.generator.colonyname == generator.colonyname && g.generator.name == generator.name);
         if taken {
-            return Err(ApiError::bad_request(format!(
-                "A generator with name {} already exists in colony {}",
-                generator.name, generator.colonyname
-            )));
+            return Err(ApiError::bad_request(texts::generator_already_exists(&generator.name, &generator.colonyname)));
         }
         let initiatorname = self
             .initiator_name(caller, &generator.colonyname)
-            .ok_or_else(|| ApiError::bad_request("Could not derive InitiatorName"))?;
+            .ok_or_else(|| ApiError::bad_request(texts::NO_INITIATOR))?;
         let stored = Generator {
             initiatorid: caller.to_string(),
             initiatorname,
@@ -75,7 +73,7 @@ impl State {
             .schedules
             .generators
             .get_mut(generatorid)
-            .ok_or_else(|| ApiError::bad_request("Failed to pack generator, generator not found"))?;
+            .ok_or_else(|| ApiError::internal(texts::PACK_GENERATOR_NIL))?;
         entry.queue.push_back(arg.to_string());
         entry.packed += 1;
         entry.lastpack = now;
@@ -92,18 +90,13 @@ impl State {
         processgraphid: &str,
         now: Time,
     ) -> ApiResult<Reply> {
-        let entry = self
-            .generator(generatorid)
-            .ok_or_else(|| ApiError::bad_request("Failed to run generator, generator not found"))?;
+        let entry = self.generator(generatorid).ok_or_else(|| ApiError::bad_request(texts::RUN_GENERATOR_MISSING))?;
         if entry.head() != head {
-            return Err(ApiError::new(
-                409,
-                format!("Failed to run generator, the arguments from #{head} have already been used"),
-            ));
+            return Err(ApiError::new(409, texts::generator_run_done(head)));
         }
         let g = &entry.generator;
         let count = generator_batch(entry.queue.len(), g.trigger, g.timeout, entry.lastpack, now)
-            .ok_or_else(|| ApiError::new(409, "Failed to run generator, no run is due"))?;
+            .ok_or_else(|| ApiError::new(409, texts::GENERATOR_RUN_NOT_DUE))?;
         let args: Vec<Json> =
             entry.queue.iter().take(count).map(|a| Json(serde_json::Value::String(a.clone()))).collect();
         let (initiatorid, name) = (g.initiatorid.clone(), g.name.clone());
@@ -137,7 +130,7 @@ impl State {
             .generators
             .remove(generatorid)
             .map(|_| Reply::Empty)
-            .ok_or_else(|| ApiError::internal("Failed to remove generator, generator is nil"))
+            .ok_or_else(|| ApiError::internal(texts::REMOVE_GENERATOR_NIL))
     }
 
     /// The generator runs due at `now`, one per generator (a generator with two full
@@ -162,9 +155,7 @@ impl State {
 
     /// `getgeneratormsg`.
     pub fn get_generator(&self, caller: &str, generatorid: &str) -> ApiResult<Generator> {
-        let entry = self
-            .generator(generatorid)
-            .ok_or_else(|| ApiError::internal("Failed to get generator, generator is nil"))?;
+        let entry = self.generator(generatorid).ok_or_else(|| ApiError::internal(texts::GET_GENERATOR_NIL))?;
         self.require_member(caller, &entry.generator.colonyname, true)?;
         Ok(Self::shown(entry))
     }
@@ -194,6 +185,6 @@ impl State {
             .values()
             .find(|e| e.generator.colonyname == colonyname && e.generator.name == name)
             .map(Self::shown)
-            .ok_or_else(|| ApiError::internal("Failed to resolve generator, generator is nil"))
+            .ok_or_else(|| ApiError::internal(texts::RESOLVE_GENERATOR_NIL))
     }
 }

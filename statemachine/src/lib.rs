@@ -26,6 +26,7 @@ pub mod resources;
 mod retention;
 pub mod schedule;
 pub mod state;
+pub mod texts;
 
 pub use command::{Command, HeardFrom, Op};
 pub use ops::{MAX_ATTRIBUTES_PER_PROCESS, MAX_LOGS_PER_PROCESS};

@@ -5,12 +5,13 @@
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Colony, Executor, ExecutorState, Function, ProcessState, User};
 use crate::state::{Reply, State};
+use crate::texts;
 use crate::time::Time;
 
 impl State {
     pub(crate) fn set_server_id(&mut self, serverid: &str) -> ApiResult<Reply> {
         if serverid.len() != 64 {
-            return Err(ApiError::bad_request("Failed to change server id, invalid server id length"));
+            return Err(ApiError::bad_request(texts::CHANGE_SERVER_ID_LENGTH));
         }
         self.data.serverid = serverid.to_string();
         Ok(Reply::Empty)
@@ -18,13 +19,13 @@ impl State {
 
     pub(crate) fn add_colony(&mut self, colony: &Colony) -> ApiResult<Reply> {
         if colony.colonyid.len() != 64 {
-            return Err(ApiError::bad_request("Failed to add colony, invalid colony Id length"));
+            return Err(ApiError::bad_request(texts::INVALID_COLONY_ID_LENGTH));
         }
         if colony.name.is_empty() {
-            return Err(ApiError::bad_request("Failed to add colony, name is empty"));
+            return Err(ApiError::bad_request(texts::EMPTY_COLONY_NAME_ADD));
         }
         if self.colony_exists(&colony.name) {
-            return Err(ApiError::bad_request(format!("A Colony with name {} already exists", colony.name)));
+            return Err(ApiError::bad_request(texts::colony_already_exists(&colony.name)));
         }
         self.data.colonies.insert(colony.name.clone(), colony.clone());
         Ok(Reply::Colony(colony.clone()))
@@ -87,10 +88,10 @@ impl State {
     /// its functions are dropped): its old key can no longer close them.
     pub(crate) fn add_executor(&mut self, executor: &Executor, now: Time, reregister: bool) -> ApiResult<Reply> {
         if executor.executorname.is_empty() {
-            return Err(ApiError::bad_request("Failed to add executor, executor name is empty"));
+            return Err(ApiError::bad_request(texts::EMPTY_EXECUTOR_NAME));
         }
         if executor.executorid.len() != 64 {
-            return Err(ApiError::bad_request("Failed to add executor, invalid executor Id length"));
+            return Err(ApiError::bad_request(texts::INVALID_EXECUTOR_ID_LENGTH));
         }
         let key = (executor.colonyname.clone(), executor.executorname.clone());
         if self.data.executors.contains_key(&key) && reregister {
@@ -99,9 +100,9 @@ impl State {
                 self.unindex_executor(&old);
             }
         } else if self.data.executors.contains_key(&key) {
-            return Err(ApiError::bad_request(format!(
-                "Executor with name {} in Colony {} already exists",
-                executor.executorname, executor.colonyname
+            return Err(ApiError::bad_request(texts::executor_already_exists(
+                &executor.executorname,
+                &executor.colonyname,
             )));
         }
         let mut stored = executor.clone();
@@ -125,8 +126,9 @@ impl State {
         executorname: &str,
         state: ExecutorState,
     ) -> ApiResult<Reply> {
-        let verb = if state == ExecutorState::Approved { "approve" } else { "reject" };
-        self.executor_or(colonyname, executorname, &format!("Failed to {verb} executor, executor is nil"))?;
+        let missing =
+            if state == ExecutorState::Approved { texts::APPROVE_EXECUTOR_NIL } else { texts::REJECT_EXECUTOR_NIL };
+        self.executor_or(colonyname, executorname, missing)?;
         if let Some(executor) = self.data.executors.get_mut(&(colonyname.to_string(), executorname.to_string())) {
             executor.state = state;
         }
@@ -136,10 +138,7 @@ impl State {
     /// Marks the executor UNREGISTERED (the row stays, §3.3), puts its running processes
     /// back in the queue without counting a retry, and drops its functions.
     pub(crate) fn remove_executor(&mut self, colonyname: &str, executorname: &str) -> ApiResult<Reply> {
-        let executorid = self
-            .executor_or(colonyname, executorname, "Failed to remove executor, executor is nil")?
-            .executorid
-            .clone();
+        let executorid = self.executor_or(colonyname, executorname, texts::REMOVE_EXECUTOR_NIL)?.executorid.clone();
         if let Some(executor) = self.data.executors.get_mut(&(colonyname.to_string(), executorname.to_string())) {
             executor.state = ExecutorState::Unregistered;
         }
@@ -161,14 +160,11 @@ impl State {
 
     pub(crate) fn add_user(&mut self, user: &User) -> ApiResult<Reply> {
         if user.name.is_empty() {
-            return Err(ApiError::bad_request("Failed to add user, name is empty"));
+            return Err(ApiError::bad_request(texts::EMPTY_USER_NAME));
         }
         let key = (user.colonyname.clone(), user.name.clone());
         if self.data.users.contains_key(&key) {
-            return Err(ApiError::bad_request(format!(
-                "A user with name {} already exists in Colony with name {}",
-                user.name, user.colonyname
-            )));
+            return Err(ApiError::bad_request(texts::user_already_exists(&user.name, &user.colonyname)));
         }
         self.index_user(user);
         self.data.users.insert(key, user.clone());
@@ -180,17 +176,17 @@ impl State {
             .data
             .users
             .remove(&(colonyname.to_string(), name.to_string()))
-            .ok_or_else(|| ApiError::bad_request(format!("User with name {name} not found")))?;
+            .ok_or_else(|| ApiError::bad_request(texts::user_not_found(name)))?;
         self.unindex_user(&user);
         Ok(Reply::Empty)
     }
 
     pub(crate) fn add_function(&mut self, caller: &str, function: &Function) -> ApiResult<Reply> {
         if function.functionid.is_empty() {
-            return Err(ApiError::bad_request("Failed to add function, function id is empty"));
+            return Err(ApiError::bad_request(texts::ADD_FUNCTION_EMPTY_ID));
         }
         if self.data.functions.contains_key(&function.functionid) {
-            return Err(ApiError::bad_request("Failed to add function, a function with that id exists"));
+            return Err(ApiError::bad_request(texts::ADD_FUNCTION_ID_TAKEN));
         }
         let mut stored = function.clone();
         if let Some(executor) = self.executors_with_id(&function.colonyname, caller).next() {
@@ -218,16 +214,12 @@ impl State {
         self.idx.user_ids.get(&(colonyname.to_string(), caller.to_string())).and_then(|names| names.first().cloned())
     }
 
-    fn require_new_id(id: &str, what: &str) -> ApiResult<()> {
-        if id.len() == 64 {
-            Ok(())
-        } else {
-            Err(ApiError::bad_request(format!("Failed to change {what} id, invalid id length")))
-        }
+    fn require_new_id(id: &str, wrong_length: &'static str) -> ApiResult<()> {
+        if id.len() == 64 { Ok(()) } else { Err(ApiError::bad_request(wrong_length)) }
     }
 
     pub(crate) fn change_colony_id(&mut self, colonyname: &str, colonyid: &str) -> ApiResult<Reply> {
-        Self::require_new_id(colonyid, "colony")?;
+        Self::require_new_id(colonyid, texts::CHANGE_COLONY_ID_LENGTH)?;
         if let Some(colony) = self.data.colonies.get_mut(colonyname) {
             colony.colonyid = colonyid.to_string();
         }
@@ -235,7 +227,7 @@ impl State {
     }
 
     pub(crate) fn change_executor_id(&mut self, caller: &str, colonyname: &str, executorid: &str) -> ApiResult<Reply> {
-        Self::require_new_id(executorid, "executor")?;
+        Self::require_new_id(executorid, texts::CHANGE_EXECUTOR_ID_LENGTH)?;
         let names: Vec<String> = self.executors_with_id(colonyname, caller).map(|e| e.executorname.clone()).collect();
         for name in names {
             let key = (colonyname.to_string(), name);
@@ -250,7 +242,7 @@ impl State {
     }
 
     pub(crate) fn change_user_id(&mut self, caller: &str, colonyname: &str, userid: &str) -> ApiResult<Reply> {
-        Self::require_new_id(userid, "user")?;
+        Self::require_new_id(userid, texts::CHANGE_USER_ID_LENGTH)?;
         let names = self.idx.user_ids.get(&(colonyname.to_string(), caller.to_string())).cloned().unwrap_or_default();
         for name in names {
             let key = (colonyname.to_string(), name);

@@ -7,6 +7,7 @@ use crate::json::Json;
 use crate::model::{Attribute, AttributeType, Executor, ExecutorState, FunctionSpec, Log, Process, ProcessState};
 use crate::resources::{format_cpu, format_memory, parse_available, parse_cpu, parse_memory};
 use crate::state::{Event, Reply, State, sha3_hex};
+use crate::texts;
 use crate::time::{NANOS_PER_SECOND, Time};
 
 pub const MIN_PRIORITY: i64 = -50_000;
@@ -46,7 +47,7 @@ impl State {
     pub(crate) fn submit(&mut self, caller: &str, spec: &FunctionSpec, processid: &str, now: Time) -> ApiResult<Reply> {
         let initiatorname = self
             .initiator_name(caller, &spec.conditions.colonyname)
-            .ok_or_else(|| ApiError::bad_request("Could not derive InitiatorName"))?;
+            .ok_or_else(|| ApiError::bad_request(texts::NO_INITIATOR))?;
         let process = self.new_process(spec, processid, now)?;
         let process = Process { initiatorid: caller.to_string(), initiatorname, ..process };
         self.insert_process(process.clone());
@@ -59,12 +60,10 @@ impl State {
     /// that is not new.
     pub(crate) fn new_process(&self, spec: &FunctionSpec, processid: &str, now: Time) -> ApiResult<Process> {
         if !(MIN_PRIORITY..=MAX_PRIORITY).contains(&spec.priority) {
-            return Err(ApiError::bad_request(format!(
-                "Failed to submit function spec, priority outside range [{MIN_PRIORITY}, {MAX_PRIORITY}]"
-            )));
+            return Err(ApiError::bad_request(texts::priority_out_of_range(MIN_PRIORITY, MAX_PRIORITY)));
         }
         if processid.is_empty() || self.process(processid).is_some() {
-            return Err(ApiError::internal("Failed to submit function spec, process id is not new"));
+            return Err(ApiError::internal(texts::PROCESS_ID_NOT_NEW));
         }
         let spec = normalise_spec(spec)?;
         let attributes = spec
@@ -165,13 +164,13 @@ impl State {
             .executors_with_id(colonyname, caller)
             .find(|e| e.state == ExecutorState::Approved)
             .cloned()
-            .ok_or_else(|| ApiError::internal("Failed to assign process, executor not found"))?;
+            .ok_or_else(|| ApiError::internal(texts::ASSIGN_NO_EXECUTOR))?;
         if self.data.paused.contains(colonyname) {
-            return Err(ApiError::new(503, "No processes available: colony assignments are paused"));
+            return Err(ApiError::new(503, texts::ASSIGN_PAUSED));
         }
         let processid = self
             .pick_process(colonyname, &executor, cpu, mem)
-            .ok_or_else(|| ApiError::not_found("No process available for assignment"))?;
+            .ok_or_else(|| ApiError::not_found(texts::NO_PROCESS_AVAILABLE))?;
         let parents_output: Vec<Json> = self
             .process(&processid)
             .map(|p| p.parents.clone())
@@ -199,7 +198,7 @@ impl State {
         self.announce_by_id(&processid);
         self.resolve_graph_of(&processid, now);
         let process =
-            self.process(&processid).cloned().ok_or_else(|| ApiError::internal("assigned process vanished"))?;
+            self.process(&processid).cloned().ok_or_else(|| ApiError::internal(texts::ASSIGNED_PROCESS_VANISHED))?;
         Ok(Reply::Process(Box::new(process)))
     }
 
@@ -207,13 +206,13 @@ impl State {
         let state = self.process(processid).map(|p| p.state).unwrap_or_default();
         match state {
             ProcessState::Failed => {
-                return Err(ApiError::bad_request("Tried to set failed process as successful"));
+                return Err(ApiError::bad_request(texts::SUCCESSFUL_FROM_FAILED));
             }
             ProcessState::Cancelled => {
-                return Err(ApiError::bad_request("Tried to set cancelled process as successful"));
+                return Err(ApiError::bad_request(texts::SUCCESSFUL_FROM_CANCELLED));
             }
             ProcessState::Waiting => {
-                return Err(ApiError::bad_request("Tried to set waiting process as successful without being running"));
+                return Err(ApiError::bad_request(texts::SUCCESSFUL_FROM_WAITING));
             }
             // Closing a SUCCESS process again is allowed: executors retry closes (§12.14).
             ProcessState::Running | ProcessState::Success => {}
@@ -265,13 +264,13 @@ impl State {
         let state = self.process(processid).map(|p| p.state).unwrap_or_default();
         match state {
             ProcessState::Success => {
-                return Err(ApiError::bad_request("Tried to set successful process as failed"));
+                return Err(ApiError::bad_request(texts::FAILED_FROM_SUCCESSFUL));
             }
             ProcessState::Failed => {
-                return Err(ApiError::bad_request("Tried to set failed process as failed"));
+                return Err(ApiError::bad_request(texts::FAILED_FROM_FAILED));
             }
             ProcessState::Cancelled => {
-                return Err(ApiError::bad_request("Tried to set cancelled process as failed"));
+                return Err(ApiError::bad_request(texts::FAILED_FROM_CANCELLED));
             }
             ProcessState::Waiting | ProcessState::Running => {}
         }
@@ -299,22 +298,16 @@ impl State {
 
     pub(crate) fn add_attribute(&mut self, attribute: &Attribute) -> ApiResult<Reply> {
         let Some(process) = self.process(&attribute.targetid) else {
-            return Err(ApiError::not_found("Failed to add attribute, process not found"));
+            return Err(ApiError::not_found(texts::ADD_ATTRIBUTE_NO_PROCESS));
         };
         let mut stored = attribute.clone();
         stored.attributeid = attribute_id(&attribute.targetid, &attribute.key, attribute.attributetype);
         stored.targetprocessgraphid = process.processgraphid.clone();
         if process.attributes.len() >= MAX_ATTRIBUTES_PER_PROCESS {
-            return Err(ApiError::bad_request(format!(
-                "Failed to add attribute, the process has {MAX_ATTRIBUTES_PER_PROCESS} attributes, the most allowed"
-            )));
+            return Err(ApiError::bad_request(texts::too_many_attributes(MAX_ATTRIBUTES_PER_PROCESS)));
         }
         if self.idx.attribute_owner.contains_key(&stored.attributeid) {
-            return Err(ApiError::bad_request(format!(
-                "Failed to add attribute, an attribute with key {} and type {} already exists",
-                stored.key,
-                stored.attributetype.code()
-            )));
+            return Err(ApiError::bad_request(texts::attribute_exists(&stored.key, stored.attributetype.code())));
         }
         let copy = stored.clone();
         self.update_process(&attribute.targetid, |p| p.attributes.push(copy));
@@ -323,12 +316,10 @@ impl State {
 
     pub(crate) fn add_log(&mut self, caller: &str, processid: &str, message: &str, now: Time) -> ApiResult<Reply> {
         let Some(process) = self.process(processid) else {
-            return Err(ApiError::internal("Failed to add log, process is nil"));
+            return Err(ApiError::internal(texts::ADD_LOG_NIL));
         };
         if self.idx.process_logs.get(processid).is_some_and(|seqs| seqs.len() >= MAX_LOGS_PER_PROCESS) {
-            return Err(ApiError::bad_request(format!(
-                "Failed to add log, the process has {MAX_LOGS_PER_PROCESS} log lines, the most allowed"
-            )));
+            return Err(ApiError::bad_request(texts::too_many_logs(MAX_LOGS_PER_PROCESS)));
         }
         let colonyname = process.spec.conditions.colonyname.clone();
         let executorname =
@@ -359,22 +350,19 @@ impl State {
     }
 
     pub(crate) fn cancel_process(&mut self, processid: &str, now: Time) -> ApiResult<Reply> {
-        let process =
-            self.process(processid).ok_or_else(|| ApiError::internal("Failed to cancel process, process is nil"))?;
+        let process = self.process(processid).ok_or_else(|| ApiError::internal(texts::CANCEL_NIL))?;
         if !process.processgraphid.is_empty() {
-            return Err(ApiError::bad_request(
-                "Failed to cancel, cannot cancel a process part of a workflow, cancel the entire workflow instead",
-            ));
+            return Err(ApiError::bad_request(texts::CANCEL_IN_WORKFLOW));
         }
         match process.state {
             ProcessState::Success => {
-                return Err(ApiError::bad_request("Tried to cancel successful process"));
+                return Err(ApiError::bad_request(texts::CANCEL_SUCCESSFUL));
             }
             ProcessState::Failed => {
-                return Err(ApiError::bad_request("Tried to cancel failed process"));
+                return Err(ApiError::bad_request(texts::CANCEL_FAILED));
             }
             ProcessState::Cancelled => {
-                return Err(ApiError::bad_request("Tried to cancel already cancelled process"));
+                return Err(ApiError::bad_request(texts::CANCEL_CANCELLED));
             }
             ProcessState::Waiting | ProcessState::Running => {}
         }
@@ -388,15 +376,12 @@ impl State {
     }
 
     pub(crate) fn remove_process(&mut self, processid: &str) -> ApiResult<Reply> {
-        let process =
-            self.process(processid).ok_or_else(|| ApiError::internal("Failed to remove process, process is nil"))?;
+        let process = self.process(processid).ok_or_else(|| ApiError::internal(texts::REMOVE_NIL))?;
         if !process.processgraphid.is_empty() {
-            return Err(ApiError::bad_request(
-                "Failed to remove, cannot remove a process part of a workflow, delete the entire workflow instead",
-            ));
+            return Err(ApiError::bad_request(texts::REMOVE_IN_WORKFLOW));
         }
         if process.state == ProcessState::Running {
-            return Err(ApiError::bad_request("Failed to remove process, cannot remove a running process"));
+            return Err(ApiError::bad_request(texts::REMOVE_RUNNING));
         }
         self.delete_process(processid);
         Ok(Reply::Empty)
@@ -407,12 +392,12 @@ impl State {
         let states: Vec<ProcessState> = match state {
             -1 => ProcessState::ALL.to_vec(),
             1 => {
-                return Err(ApiError::bad_request("Not possible to remove running processes"));
+                return Err(ApiError::bad_request(texts::REMOVE_ALL_RUNNING));
             }
             code => match ProcessState::from_code(code) {
                 Some(s) => vec![s],
                 None => {
-                    return Err(ApiError::bad_request("Invalid state when deleting all processes"));
+                    return Err(ApiError::bad_request(texts::REMOVE_ALL_BAD_STATE));
                 }
             },
         };

@@ -5,6 +5,7 @@ use crate::model::{
     Attribute, Colony, Executor, ExecutorState, Function, Log, Process, ProcessState, Statistics, User,
 };
 use crate::state::State;
+use crate::texts;
 use crate::time::Time;
 
 /// Largest `count` of `getprocessesmsg` (§9.2).
@@ -102,7 +103,7 @@ impl State {
             .executors
             .get(&(colonyname.to_string(), executorname.to_string()))
             .cloned()
-            .ok_or_else(|| ApiError::internal("Failed to get executor, executor is nil"))
+            .ok_or_else(|| ApiError::internal(texts::GET_EXECUTOR_NIL))
     }
 
     pub fn get_executor_by_id(&self, caller: &str, executorid: &str) -> ApiResult<Executor> {
@@ -111,7 +112,7 @@ impl State {
             .executors
             .values()
             .find(|e| e.executorid == executorid)
-            .ok_or_else(|| ApiError::not_found("Failed to get executor by ID, executor is nil"))?;
+            .ok_or_else(|| ApiError::not_found(texts::GET_EXECUTOR_BY_ID_NIL))?;
         self.require_member(caller, &executor.colonyname, true)?;
         Ok(executor.clone())
     }
@@ -129,8 +130,7 @@ impl State {
     }
 
     pub fn get_process(&self, caller: &str, processid: &str) -> ApiResult<Process> {
-        let process =
-            self.process(processid).ok_or_else(|| ApiError::not_found("Failed to get process, process not found"))?;
+        let process = self.process(processid).ok_or_else(|| ApiError::not_found(texts::GET_PROCESS_MISSING))?;
         self.require_member(caller, &process.spec.conditions.colonyname, true)?;
         Ok(process.clone())
     }
@@ -140,16 +140,16 @@ impl State {
     pub fn get_processes(&self, caller: &str, query: &ProcessQuery) -> ApiResult<Vec<Process>> {
         self.require_member(caller, &query.colonyname, true)?;
         if query.count > MAX_PROCESS_COUNT {
-            return Err(ApiError::bad_request(format!("Count is larger than MaxCount limit <{MAX_PROCESS_COUNT}>")));
+            return Err(ApiError::bad_request(texts::count_over_max(MAX_PROCESS_COUNT)));
         }
         let state = ProcessState::from_code(query.state)
-            .ok_or_else(|| ApiError::bad_request("Failed to get processes, invalid msg.State"))?;
+            .ok_or_else(|| ApiError::bad_request(texts::GET_PROCESSES_BAD_STATE))?;
         let initiator_id = if query.executortype.is_empty() && !query.initiator.is_empty() {
             let user = self
                 .data
                 .users
                 .get(&(query.colonyname.clone(), query.initiator.clone()))
-                .ok_or_else(|| ApiError::bad_request(format!("User {} does not exist", query.initiator)))?;
+                .ok_or_else(|| ApiError::bad_request(texts::initiator_not_a_user(&query.initiator)))?;
             Some(user.userid.clone())
         } else {
             None
@@ -179,7 +179,7 @@ impl State {
     }
 
     pub fn get_attribute(&self, caller: &str, attributeid: &str) -> ApiResult<Attribute> {
-        let not_found = || ApiError::bad_request("Attribute does not exists");
+        let not_found = || ApiError::bad_request(texts::ATTRIBUTE_MISSING);
         let owner = self.idx.attribute_owner.get(attributeid).ok_or_else(not_found)?;
         let process = self.process(owner).ok_or_else(not_found)?;
         self.require_member(caller, &process.spec.conditions.colonyname, true)?;
@@ -188,15 +188,19 @@ impl State {
 
     pub fn get_logs(&self, caller: &str, query: &LogQuery) -> ApiResult<Vec<Log>> {
         if query.count > MAX_LOG_COUNT {
-            return Err(ApiError::forbidden(format!("Count exceeds max log count ({MAX_LOG_COUNT})")));
+            return Err(ApiError::forbidden(texts::log_count_over_max(MAX_LOG_COUNT)));
         }
         let seqs = if query.executorname.is_empty() {
-            let process = self
-                .process(&query.processid)
-                .ok_or_else(|| ApiError::internal("Failed to get logs, process does not exist"))?;
+            let process =
+                self.process(&query.processid).ok_or_else(|| ApiError::internal(texts::GET_LOGS_NO_PROCESS))?;
             self.require_member(caller, &process.spec.conditions.colonyname, true)?;
             self.idx.process_logs.get(&query.processid)
         } else {
+            // Removed executors keep their row (UNREGISTERED), so their logs stay readable.
+            let key = (query.colonyname.clone(), query.executorname.clone());
+            if !self.data.executors.contains_key(&key) {
+                return Err(ApiError::internal(texts::GET_LOGS_NO_EXECUTOR));
+            }
             self.require_member(caller, &query.colonyname, true)?;
             self.idx.executor_logs.get(&(query.colonyname.clone(), query.executorname.clone()))
         };
@@ -224,8 +228,8 @@ impl State {
         now: Time,
     ) -> ApiResult<Vec<Process>> {
         self.require_member(caller, colonyname, true)?;
-        let state = ProcessState::from_code(state)
-            .ok_or_else(|| ApiError::bad_request("Failed to get process history, invalid msg.State"))?;
+        let state =
+            ProcessState::from_code(state).ok_or_else(|| ApiError::bad_request(texts::GET_HISTORY_BAD_STATE))?;
         let since = now.plus_seconds(-seconds.max(0));
         let mut found: Vec<Process> = self
             .idx
@@ -253,10 +257,10 @@ impl State {
     ) -> ApiResult<Vec<Log>> {
         self.require_member(caller, colonyname, true)?;
         if count > MAX_SEARCH_COUNT {
-            return Err(ApiError::bad_request(format!("Count exceeds max count ({MAX_SEARCH_COUNT})")));
+            return Err(ApiError::bad_request(texts::log_count_over_max(MAX_SEARCH_COUNT)));
         }
         if days > MAX_SEARCH_DAYS {
-            return Err(ApiError::bad_request(format!("Days exceeds max days ({MAX_SEARCH_DAYS})")));
+            return Err(ApiError::bad_request(texts::search_days_over_max(MAX_SEARCH_DAYS)));
         }
         let since = now.plus_seconds(-days.max(0) * 86_400).unix_nanos().unwrap_or(i64::MIN);
         Ok(self
@@ -277,21 +281,23 @@ impl State {
             .and_then(|names| names.first())
             .and_then(|name| self.data.users.get(&(colonyname.to_string(), name.clone())))
             .cloned()
-            .ok_or_else(|| ApiError::not_found("Failed to get user, user not found"))
+            .ok_or_else(|| ApiError::not_found(texts::GET_USER_BY_ID_MISSING))
     }
 
     pub fn get_users(&self, caller: &str, colonyname: &str) -> ApiResult<Vec<User>> {
+        self.require_user_colony(colonyname)?;
         self.require_member(caller, colonyname, false)?;
         Ok(self.data.users.iter().filter(|((c, _), _)| c == colonyname).map(|(_, u)| u.clone()).collect())
     }
 
     pub fn get_user(&self, caller: &str, colonyname: &str, name: &str) -> ApiResult<User> {
+        self.require_user_colony(colonyname)?;
         self.require_member(caller, colonyname, false)?;
         self.data
             .users
             .get(&(colonyname.to_string(), name.to_string()))
             .cloned()
-            .ok_or_else(|| ApiError::internal("Failed to get user, user is nil"))
+            .ok_or_else(|| ApiError::internal(texts::GET_USER_NIL))
     }
 
     /// The type of the approved executor that signs with `executorid` in the colony, which

@@ -1,6 +1,7 @@
 //! The resource strings of `conditions` and of `assignprocessmsg` (§4.3, §5.2).
 
 use crate::error::{ApiError, ApiResult};
+use crate::texts;
 
 const MIB: i64 = 1024 * 1024;
 
@@ -9,7 +10,7 @@ pub fn parse_cpu(text: &str) -> ApiResult<i64> {
     let Some(number) = text.strip_suffix('m') else {
         return Ok(0);
     };
-    number.parse::<i64>().map_err(|e| ApiError::bad_request(format!("error converting cpu to int: {e}")))
+    number.parse::<i64>().map_err(|e| ApiError::bad_request(texts::cpu_not_a_number(&e.to_string())))
 }
 
 /// Bytes from a memory string with a unit. Suffixes are matched exactly, longest first,
@@ -42,13 +43,13 @@ pub fn parse_memory(text: &str) -> ApiResult<i64> {
     let (number, factor) = UNITS
         .iter()
         .find_map(|(suffix, factor)| text.strip_suffix(suffix).map(|n| (n, *factor)))
-        .ok_or_else(|| ApiError::bad_request(format!("error converting memory to int: {text:?} has no unit")))?;
+        .ok_or_else(|| ApiError::bad_request(texts::memory_not_a_number(&format!("{text:?} has no unit"))))?;
     let value = number
         .parse::<i64>()
-        .map_err(|e| ApiError::bad_request(format!("error converting memory to int: {text:?}: {e}")))?;
+        .map_err(|e| ApiError::bad_request(texts::memory_not_a_number(&format!("{text:?}: {e}"))))?;
     value
         .checked_mul(factor)
-        .ok_or_else(|| ApiError::bad_request(format!("error converting memory to int: {text:?} is too large")))
+        .ok_or_else(|| ApiError::bad_request(texts::memory_not_a_number(&format!("{text:?} is too large"))))
 }
 
 /// An executor's offer in `assignprocessmsg`: empty means no limit.

@@ -8,6 +8,7 @@
 //! Expressions are evaluated in UTC, so the answer does not depend on a node's time zone.
 
 use crate::error::{ApiError, ApiResult};
+use crate::texts;
 use crate::time::{NANOS_PER_SECOND, Time};
 use chrono::{DateTime, Utc};
 use croner::parser::{CronParser, Seconds, Year};
@@ -63,13 +64,13 @@ impl Schedule {
     /// Errors are 400s with the reasons the reference gives where it gives them.
     pub fn of(cronexpression: &str, interval: i64, random: bool) -> ApiResult<Schedule> {
         if interval == 0 || interval < -1 {
-            return Err(ApiError::bad_request("Cron interval must be -1 (disabled) or larger than 0"));
+            return Err(ApiError::bad_request(texts::CRON_BAD_INTERVAL));
         }
         if interval > 0 {
             return Ok(Schedule::Every(interval.saturating_mul(NANOS_PER_SECOND)));
         }
         if random {
-            return Err(ApiError::bad_request("Random cron is only supported when specifying intervals"));
+            return Err(ApiError::bad_request(texts::CRON_RANDOM_WITHOUT_INTERVAL));
         }
         Self::parse_expression(cronexpression)
     }
@@ -77,8 +78,8 @@ impl Schedule {
     fn parse_expression(text: &str) -> ApiResult<Schedule> {
         let text = text.trim();
         if let Some(duration) = text.strip_prefix("@every ") {
-            let nanos = parse_go_duration(duration)
-                .ok_or_else(|| ApiError::bad_request(format!("failed to parse duration {text}")))?;
+            let nanos =
+                parse_go_duration(duration).ok_or_else(|| ApiError::bad_request(texts::cron_bad_duration(text)))?;
             // robfig/cron rounds delays below a second up to one second, and drops fractions.
             let seconds = (nanos / NANOS_PER_SECOND).max(1);
             return Ok(Schedule::Every(seconds * NANOS_PER_SECOND));
@@ -86,13 +87,13 @@ impl Schedule {
         let expanded = match DESCRIPTORS.iter().find(|(name, _)| *name == text) {
             Some((_, fields)) => *fields,
             None if text.starts_with('@') => {
-                return Err(ApiError::bad_request(format!("unrecognized descriptor: {text}")));
+                return Err(ApiError::bad_request(texts::cron_bad_descriptor(text)));
             }
             None => text,
         };
         let fields = expanded.split_whitespace().count();
         if fields != 6 {
-            return Err(ApiError::bad_request(format!("expected exactly 6 fields, found {fields}: [{text}]")));
+            return Err(ApiError::bad_request(texts::cron_field_count(fields, text)));
         }
         CronParser::builder()
             .seconds(Seconds::Required)
@@ -102,7 +103,7 @@ impl Schedule {
             .build()
             .parse(expanded)
             .map(|cron| Schedule::Expression(Box::new(cron)))
-            .map_err(|e| ApiError::bad_request(format!("invalid cron expression {text:?}: {e}")))
+            .map_err(|e| ApiError::bad_request(texts::cron_bad_expression(text, &e.to_string())))
     }
 
     /// The first point strictly after `after`; `None` when the expression never matches again.

@@ -451,6 +451,6 @@ impl State {
     }
 
     pub(crate) fn not_found_colony(name: &str) -> ApiError {
-        ApiError::bad_request(format!("Colony with name {name} not found"))
+        ApiError::bad_request(crate::texts::colony_not_found(name))
     }
 }

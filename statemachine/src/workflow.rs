@@ -12,6 +12,7 @@ use crate::model::{
 };
 use crate::queries::MAX_PROCESS_COUNT;
 use crate::state::{Reply, State};
+use crate::texts;
 use crate::time::Time;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -30,10 +31,10 @@ fn resolve_dependencies(specs: &[FunctionSpec]) -> ApiResult<Vec<Vec<usize>>> {
     let mut index = BTreeMap::new();
     for (i, spec) in specs.iter().enumerate() {
         if spec.nodename.is_empty() {
-            return Err(workflow_error("Nodename is missing, check function spec for errors"));
+            return Err(workflow_error(texts::NODENAME_MISSING));
         }
         if index.insert(spec.nodename.as_str(), i).is_some() {
-            return Err(workflow_error(format!("Duplicate nodename: {}", spec.nodename)));
+            return Err(workflow_error(texts::duplicate_nodename(&spec.nodename)));
         }
     }
     let parents: Vec<Vec<usize>> = specs
@@ -42,13 +43,7 @@ fn resolve_dependencies(specs: &[FunctionSpec]) -> ApiResult<Vec<Vec<usize>>> {
             spec.conditions
                 .dependencies
                 .iter()
-                .map(|name| {
-                    index.get(name.as_str()).copied().ok_or_else(|| {
-                        workflow_error(
-                            "Failed to submit workflow, invalid dependencies, are you depending on a nodename that does not exits?",
-                        )
-                    })
-                })
+                .map(|name| index.get(name.as_str()).copied().ok_or_else(|| workflow_error(texts::UNKNOWN_DEPENDENCY)))
                 .collect()
         })
         .collect::<ApiResult<_>>()?;
@@ -68,7 +63,7 @@ fn resolve_dependencies(specs: &[FunctionSpec]) -> ApiResult<Vec<Vec<usize>>> {
         }
     }
     if freed < specs.len() {
-        return Err(workflow_error("Failed to submit workflow, the dependencies form a cycle"));
+        return Err(workflow_error(texts::DEPENDENCY_CYCLE));
     }
     Ok(parents)
 }
@@ -77,10 +72,10 @@ fn resolve_dependencies(specs: &[FunctionSpec]) -> ApiResult<Vec<Vec<usize>>> {
 /// names, dependencies and cycles as a submit would, and at least one function.
 pub(crate) fn check_stored_workflow(specs: &[FunctionSpec]) -> ApiResult<()> {
     if specs.is_empty() {
-        return Err(ApiError::bad_request("The workflow spec has no function specs"));
+        return Err(ApiError::bad_request(texts::WORKFLOW_EMPTY));
     }
     if let Some(spec) = specs.iter().find(|s| s.funcname.is_empty()) {
-        return Err(ApiError::bad_request(format!("The function spec {} has no funcname", spec.nodename)));
+        return Err(ApiError::bad_request(texts::workflow_no_funcname(&spec.nodename)));
     }
     resolve_dependencies(specs).map(|_| ()).map_err(|e| ApiError::bad_request(e.message))
 }
@@ -142,14 +137,14 @@ impl State {
     ) -> ApiResult<Reply> {
         let specs = &workflow.functionspecs;
         if processids.len() != specs.len() || processids.iter().collect::<BTreeSet<_>>().len() != specs.len() {
-            return Err(ApiError::internal("Failed to submit workflow, one new process id per function spec needed"));
+            return Err(ApiError::internal(texts::WORKFLOW_IDS_MISSING));
         }
         if processgraphid.is_empty() || self.graph(processgraphid).is_some() {
-            return Err(ApiError::internal("Failed to submit workflow, process graph id is not new"));
+            return Err(ApiError::internal(texts::GRAPH_ID_NOT_NEW));
         }
         let initiatorname = self
             .initiator_name(caller, &workflow.colonyname)
-            .ok_or_else(|| ApiError::bad_request("Could not derive InitiatorName"))?;
+            .ok_or_else(|| ApiError::bad_request(texts::NO_INITIATOR))?;
         let parents = resolve_dependencies(specs)?;
         let mut processes = Vec::with_capacity(specs.len());
         for (spec, processid) in specs.iter().zip(processids) {
@@ -286,24 +281,25 @@ impl State {
     ) -> ApiResult<Reply> {
         let parent = self
             .process(parentprocessid)
-            .ok_or_else(|| ApiError::bad_request(format!("Process with Id {parentprocessid} does not exist")))?;
+            .ok_or_else(|| ApiError::bad_request(texts::parent_missing(parentprocessid)))?;
         if parent.state != ProcessState::Running {
-            return Err(ApiError::bad_request(format!("Process with Id {parentprocessid} is not running")));
+            return Err(ApiError::bad_request(texts::parent_not_running(parentprocessid)));
         }
         if parent.assignedexecutorid != caller {
-            return Err(ApiError::bad_request(format!("Process with Id {parentprocessid} is not assigned to you")));
+            return Err(ApiError::bad_request(texts::parent_not_assigned(parentprocessid, caller)));
         }
-        if parent.processgraphid.is_empty() || parent.processgraphid != processgraphid {
-            return Err(ApiError::bad_request(format!(
-                "Process with Id {parentprocessid} is not part of process graph {processgraphid}"
-            )));
+        if parent.processgraphid.is_empty() {
+            return Err(ApiError::bad_request(texts::parent_not_in_graph(parentprocessid)));
+        }
+        if parent.processgraphid != processgraphid {
+            return Err(ApiError::bad_request(texts::parent_in_other_graph(parentprocessid, processgraphid)));
         }
         if spec.conditions.colonyname != parent.spec.conditions.colonyname {
-            return Err(ApiError::bad_request("Failed to add child, the child must be in the colony of its graph"));
+            return Err(ApiError::bad_request(texts::CHILD_OTHER_COLONY));
         }
         if !childprocessid.is_empty() && self.process(childprocessid).is_none_or(|c| c.processgraphid != processgraphid)
         {
-            return Err(ApiError::bad_request(format!("Process with Id {childprocessid} is not part of the graph")));
+            return Err(ApiError::bad_request(texts::child_not_in_graph(childprocessid)));
         }
         let mut process = self.new_process(spec, processid, now)?;
         process.processgraphid = processgraphid.to_string();
@@ -344,7 +340,7 @@ impl State {
         let ids = self
             .graph(processgraphid)
             .map(|g| g.processids.clone())
-            .ok_or_else(|| ApiError::internal("Failed to cancel processgraph, graph is nil"))?;
+            .ok_or_else(|| ApiError::internal(texts::CANCEL_GRAPH_NIL))?;
         for id in &ids {
             if self.process(id).is_some_and(|p| matches!(p.state, ProcessState::Waiting | ProcessState::Running)) {
                 self.update_process(id, |p| {
@@ -371,11 +367,9 @@ impl State {
     }
 
     pub(crate) fn remove_graph(&mut self, processgraphid: &str) -> ApiResult<Reply> {
-        let graph = self
-            .graph(processgraphid)
-            .ok_or_else(|| ApiError::internal("Failed to remove processgraph, graph is nil"))?;
+        let graph = self.graph(processgraphid).ok_or_else(|| ApiError::internal(texts::REMOVE_GRAPH_NIL))?;
         if graph.state == ProcessState::Running {
-            return Err(ApiError::bad_request("Failed to remove processgraph, cannot remove a running processgraph"));
+            return Err(ApiError::bad_request(texts::REMOVE_GRAPH_RUNNING));
         }
         self.delete_graph(processgraphid);
         Ok(Reply::Empty)
@@ -387,10 +381,10 @@ impl State {
     pub(crate) fn remove_all_graphs(&mut self, colonyname: &str, state: i64) -> ApiResult<Reply> {
         let states: Vec<ProcessState> = match state {
             -1 => ProcessState::ALL.to_vec(),
-            1 => return Err(ApiError::bad_request("not possible to remove running processgraphs")),
+            1 => return Err(ApiError::bad_request(texts::REMOVE_ALL_GRAPHS_RUNNING)),
             code => match ProcessState::from_code(code) {
                 Some(s) => vec![s],
-                None => return Err(ApiError::bad_request("invalid state when deleting all processgraphs")),
+                None => return Err(ApiError::bad_request(texts::REMOVE_ALL_GRAPHS_BAD_STATE)),
             },
         };
         let doomed: Vec<String> = states
@@ -406,8 +400,7 @@ impl State {
 
     /// `getprocessgraphmsg`: the graph with its UI layout filled in.
     pub fn get_process_graph(&self, caller: &str, processgraphid: &str) -> ApiResult<ProcessGraph> {
-        let graph =
-            self.graph(processgraphid).ok_or_else(|| ApiError::internal("Failed to get processgraph, graph is nil"))?;
+        let graph = self.graph(processgraphid).ok_or_else(|| ApiError::internal(texts::GET_GRAPH_NIL))?;
         self.require_member(caller, &graph.colonyname, true)?;
         let mut graph = graph.clone();
         self.lay_out(&mut graph);
@@ -424,9 +417,9 @@ impl State {
     ) -> ApiResult<Vec<ProcessGraph>> {
         self.require_member(caller, colonyname, true)?;
         if count > MAX_PROCESS_COUNT {
-            return Err(ApiError::bad_request(format!("Count is larger than MaxCount limit <{MAX_PROCESS_COUNT}>")));
+            return Err(ApiError::bad_request(texts::count_over_max(MAX_PROCESS_COUNT)));
         }
-        let state = ProcessState::from_code(state).ok_or_else(|| ApiError::bad_request("invalid msg.State"))?;
+        let state = ProcessState::from_code(state).ok_or_else(|| ApiError::bad_request(texts::GET_GRAPHS_BAD_STATE))?;
         Ok(self
             .idx
             .graphs_by_state

@@ -162,12 +162,12 @@ fn submit_validates_priority_resources_and_membership() {
     assert_eq!(w.refused(EXEC_A, Op::Submit { spec: spec.into(), processid: pid(901) }).status, 400);
 
     let e = w.refused(STRANGER, Op::Submit { spec: World::spec("cli").into(), processid: pid(902) });
-    assert_eq!((e.status, e.message.as_str()), (403, "Access denied, not a member of Colony with name dev"));
+    assert_eq!((e.status, e.message.as_str()), (403, "Access denied, not a member of Colony with name <dev>"));
 
     let mut spec = World::spec("cli");
     spec.conditions.colonyname = "nowhere".into();
     let e = w.refused(EXEC_A, Op::Submit { spec: spec.into(), processid: pid(903) });
-    assert_eq!((e.status, e.message.as_str()), (403, "Colony with name nowhere does not exists"));
+    assert_eq!((e.status, e.message.as_str()), (403, "Colony with name <nowhere> does not exists"));
 
     // Owners are not members (§12.7).
     assert_eq!(
@@ -398,7 +398,7 @@ fn colonies_need_the_server_owner_and_unique_names() {
     assert_eq!(w.refused(EXEC_A, Op::AddColony { colony: colony("x") }).message, "Access denied, not server owner");
     assert_eq!(
         w.refused(SERVER, Op::AddColony { colony: colony("dev") }).message,
-        "A Colony with name dev already exists"
+        "A Colony with name <dev> already exists"
     );
     let short = Colony { colonyid: "abc".into(), name: "y".into() };
     assert_eq!(
@@ -415,7 +415,7 @@ fn colonies_need_the_server_owner_and_unique_names() {
     w.ok(SERVER, Op::RemoveColony { colonyname: "dev".into() });
     assert_eq!(
         w.refused(SERVER, Op::RemoveColony { colonyname: "dev".into() }).message,
-        "Colony with name dev not found"
+        "Colony with name <dev> not found"
     );
     assert_eq!(w.state.statistics(SERVER).unwrap().waitingprocesses, 0);
     assert_eq!(w.state.statistics(SERVER).unwrap().executors, 0);
@@ -442,12 +442,12 @@ fn executor_lifecycle_and_membership() {
     assert_eq!(stored.state.code(), 0, "always stored PENDING");
     assert_eq!(stored.commissiontime, at(0));
     let e = w.refused(COLONY_OWNER, Op::AddExecutor { executor: executor.into() });
-    assert_eq!(e.message, "Executor with name new in Colony dev already exists");
+    assert_eq!(e.message, "Executor with name <new> in Colony <dev> already exists");
 
     // Pending: may list executors (M) but not submit or assign (M+), with the user error text.
     assert_eq!(w.state.get_executors(STRANGER, COLONY).unwrap().len(), 3);
     let e = w.refused(STRANGER, Op::Submit { spec: World::spec("cli").into(), processid: pid(77) });
-    assert_eq!(e.message, "Access denied, not a member of Colony with name dev");
+    assert_eq!(e.message, "Access denied, not a member of Colony with name <dev>");
 
     let reject = Op::RejectExecutor { colonyname: COLONY.into(), executorname: "new".into() };
     w.ok(COLONY_OWNER, reject);
@@ -520,7 +520,7 @@ fn users_are_members_without_approval() {
         ProcessQuery { colonyname: COLONY.into(), count: 10, initiator: "alice".into(), ..Default::default() };
     assert_eq!(w.state.get_processes(EXEC_A, &by_alice).unwrap().len(), 1);
     let by_exec = ProcessQuery { initiator: "a".into(), ..by_alice };
-    assert_eq!(w.state.get_processes(EXEC_A, &by_exec).unwrap_err().message, "User a does not exist");
+    assert_eq!(w.state.get_processes(EXEC_A, &by_exec).unwrap_err().message, "User <a> does not exist");
     assert_eq!(w.assign(STRANGER).unwrap_err().message, "Failed to assign process, executor not found");
     w.ok(COLONY_OWNER, Op::RemoveUser { colonyname: COLONY.into(), name: "alice".into() });
     assert_eq!(w.refused(COLONY_OWNER, Op::RemoveUser { colonyname: COLONY.into(), name: "alice".into() }).status, 400);
