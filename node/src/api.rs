@@ -5,6 +5,7 @@
 //! that need the leader are redirected or forwarded to it (design note 7).
 
 use crate::body::BODY_READ_TIMEOUT;
+use crate::build_info::{BUILD_TIME, BUILD_VERSION};
 use crate::config::Peers;
 use crate::dispatch::{Action, dispatch, reply_json, to_json};
 use crate::leader::now;
@@ -24,7 +25,7 @@ use colonies_client::envelope::{RpcReply, RpcRequest, decode_payload};
 use colonies_client::identity::RecentSigners;
 use colonies_client::messages::{Backend, ClusterInfo, ClusterNode, Message, ServerInfo, VersionReply};
 use colonies_raft::{Raft, StateHandle};
-use colonies_statemachine::{ApiError, Command, Op, Time};
+use colonies_statemachine::{ApiError, Command, Op};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -45,7 +46,6 @@ pub struct Node {
     pub http: reqwest::Client,
     pub host: String,
     pub port: u16,
-    pub started: Time,
     /// The configured server owner, set in the state by the first leader.
     pub serverid: Option<String>,
     /// Changes applied to this node's state, for `/pubsub` subscribers.
@@ -344,22 +344,15 @@ fn version(request: &RpcRequest) -> Response {
     if let Err(e) = Message::decode("versionmsg", &json) {
         return failure(e.status(), &e.to_string());
     }
-    let reply = VersionReply {
-        buildversion: build_version(),
-        buildtime: std::env::var("BUILD_TIME").unwrap_or_default(),
-        msgtype: "versionmsg".into(),
-    };
+    let reply =
+        VersionReply { buildversion: BUILD_VERSION.into(), buildtime: BUILD_TIME.into(), msgtype: "versionmsg".into() };
     ok("versionmsg", &to_json(&reply))
-}
-
-fn build_version() -> String {
-    std::env::var("BUILD_VERSION").unwrap_or_else(|_| env!("CARGO_PKG_VERSION").to_string())
 }
 
 fn server_info(node: &Node) -> Response {
     let info = ServerInfo {
-        buildversion: build_version(),
-        buildtime: std::env::var("BUILD_TIME").unwrap_or_else(|_| node.started.to_rfc3339()),
+        buildversion: BUILD_VERSION.into(),
+        buildtime: BUILD_TIME.into(),
         backends: vec![Backend {
             kind: "http".into(),
             port: node.port.into(),

@@ -3,6 +3,7 @@
 
 mod api;
 mod body;
+pub mod build_info;
 pub mod config;
 pub mod dispatch;
 mod leader;

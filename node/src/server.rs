@@ -127,7 +127,6 @@ async fn start(
         http: http.clone(),
         host: config.host.clone(),
         port: config.port,
-        started: leader::now(),
         serverid: config.serverid.clone(),
         events: event_sender,
         signers: RecentSigners::new(RECENT_SIGNERS),
