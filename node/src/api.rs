@@ -74,6 +74,8 @@ pub struct Node {
     /// `COLONIES_ALLOW_EXECUTOR_REREGISTER`: adding a taken executor name replaces it.
     pub allow_reregister: bool,
     pub liveness: crate::liveness::Liveness,
+    /// `--cors-origins`: the web pages that may call the API.
+    pub origins: crate::cors::AllowedOrigins,
 }
 
 impl Node {
@@ -97,6 +99,7 @@ impl Node {
 }
 
 pub fn router(node: Arc<Node>) -> Router {
+    let cors = node.origins.layer();
     Router::new()
         // GET /api is a 404 like any unknown route, not a 405 (§1.1).
         .route("/api", post(handle_api).fallback(not_found))
@@ -107,6 +110,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/cluster/digest", get(crate::status::state_digest))
         .fallback(not_found)
         .with_state(node)
+        .layer(cors)
 }
 
 async fn not_found() -> Response {

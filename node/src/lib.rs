@@ -5,6 +5,7 @@ mod api;
 mod body;
 pub mod build_info;
 pub mod config;
+pub mod cors;
 pub mod dispatch;
 mod leader;
 mod leadership;

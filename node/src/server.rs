@@ -142,6 +142,7 @@ async fn start(
         connections,
         allow_reregister: config.allow_executor_reregister,
         liveness: crate::liveness::Liveness::new(config.stale_policy()),
+        origins: crate::cors::AllowedOrigins::from_list(&config.cors_origins),
     });
     gate.open(
         api::router(node.clone())
