@@ -4,7 +4,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::{
     Attribute, Colony, Executor, ExecutorState, Function, Log, Process, ProcessState, Statistics, User,
 };
-use crate::state::State;
+use crate::state::{ListKey, State};
 use crate::time::Time;
 
 /// Largest `count` of `getprocessesmsg` (§9.2).
@@ -38,9 +38,12 @@ pub struct LogQuery {
 }
 
 impl State {
+    /// `getcoloniesmsg`: in the order they were added, as the original (no `ORDER BY`).
     pub fn get_colonies(&self, caller: &str) -> ApiResult<Vec<Colony>> {
         self.require_server_owner(caller)?;
-        Ok(self.data.colonies.values().cloned().collect())
+        let mut colonies: Vec<&Colony> = self.data.colonies.values().collect();
+        colonies.sort_by_key(|c| self.data.arrivals.colonies.get(&c.name).copied().unwrap_or(u64::MAX));
+        Ok(colonies.into_iter().cloned().collect())
     }
 
     pub fn get_colony(&self, caller: &str, colonyname: &str) -> ApiResult<Colony> {
@@ -176,12 +179,10 @@ impl State {
         let Some(ids) = self.idx.by_state.get(&(query.colonyname.clone(), state)) else {
             return Ok(Vec::new());
         };
-        let ordered: Box<dyn Iterator<Item = &(i64, String)>> = match state {
-            ProcessState::Waiting | ProcessState::Running => Box::new(ids.iter()),
-            _ => Box::new(ids.iter().rev()),
-        };
+        let ordered: Box<dyn Iterator<Item = &ListKey>> =
+            if Self::listed_newest_first(state) { Box::new(ids.iter().rev()) } else { Box::new(ids.iter()) };
         Ok(ordered
-            .filter_map(|(_, id)| self.process(id))
+            .filter_map(|(_, _, id)| self.process(id))
             .filter(|p| keep(p))
             .take(query.count.max(0) as usize)
             .cloned()
@@ -237,18 +238,23 @@ impl State {
         let state = ProcessState::from_code(state)
             .ok_or_else(|| ApiError::bad_request("Failed to get process history, invalid msg.State"))?;
         let since = now.plus_seconds(-seconds.max(0));
-        let mut found: Vec<Process> = self
+        let mut found: Vec<(Time, u64, &Process)> = self
             .idx
             .by_state
             .get(&(colonyname.to_string(), state))
             .into_iter()
             .flatten()
-            .filter_map(|(_, id)| self.process(id))
-            .filter(|p| p.submissiontime >= since && (executorid.is_empty() || p.assignedexecutorid == executorid))
-            .cloned()
+            .filter_map(|(_, _, id)| {
+                let arrival = self.data.arrivals.processes.get(id).copied().unwrap_or_default();
+                self.process(id).map(|p| (p.submissiontime, arrival, p))
+            })
+            .filter(|(_, _, p)| {
+                p.submissiontime >= since && (executorid.is_empty() || p.assignedexecutorid == executorid)
+            })
             .collect();
-        found.sort_by(|a, b| (a.submissiontime, &a.processid).cmp(&(b.submissiontime, &b.processid)));
-        Ok(found)
+        // Oldest first; equal times in the order they arrived.
+        found.sort_by_key(|(submitted, arrival, _)| (*submitted, *arrival));
+        Ok(found.into_iter().map(|(_, _, p)| p.clone()).collect())
     }
 
     /// `searchlogsmsg`: log lines of the colony added in the last `days` that contain `text`.
