@@ -4,7 +4,8 @@
 
 mod common;
 
-use colonies_client::envelope::RpcRequest;
+use colonies_client::envelope::{RpcReply, RpcRequest, decode_payload};
+use colonies_client::rpc::Client;
 use colonies_cluster_tests::Cluster;
 use common::*;
 use reqwest::Method;
@@ -118,6 +119,40 @@ async fn cors_origins_restricts_browsers_to_the_listed_pages() {
     assert_eq!(upgrade_status(&addr, Some(OTHER_PAGE)), 403);
     assert_eq!(upgrade_status(&addr, Some(PAGE)), 101);
     assert_eq!(upgrade_status(&addr, None), 101, "the CLI and SDKs send no Origin");
+}
+
+/// The executors of `dev` as `getexecutorsmsg` answers them, asked with this `Origin`.
+async fn executors_as_seen_from(addr: &str, origin: Option<&str>) -> serde_json::Value {
+    let payload = br#"{"msgtype":"getexecutorsmsg","colonyname":"dev"}"#;
+    let request = RpcRequest::signed("getexecutorsmsg", payload, &key(EXECUTOR_KEY));
+    let mut call = reqwest::Client::new().post(format!("http://{addr}/api")).json(&request);
+    if let Some(origin) = origin {
+        call = call.header("Origin", origin);
+    }
+    let reply: RpcReply = call.send().await.unwrap().json().await.unwrap();
+    assert_eq!(reply.payloadtype, "getexecutorsmsg", "{reply:?}");
+    serde_json::from_slice(&decode_payload(&reply.payload).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browsers_get_executors_in_the_shape_the_web_ui_reads() {
+    let _serial = SERIAL.lock().await;
+    let cluster = one_node(&[]);
+    let addr = cluster.addrs()[0].clone();
+    add_dev_colony(&Client::new(cluster.addrs())).await;
+
+    let seen = executors_as_seen_from(&addr, Some(PAGE)).await;
+    let executor = &seen[0];
+    assert_eq!(executor["executorname"], "dev-cli");
+    assert_eq!(executor["location"], serde_json::json!({"long": 0.0, "lat": 0.0, "desc": ""}));
+    assert_eq!(executor["capabilities"]["hardware"]["gpu"]["nodecount"], 0, "{executor}");
+    assert_eq!(executor["capabilities"]["hardware"]["model"], "");
+    assert_eq!(executor["capabilities"]["software"]["version"], "");
+
+    // Without an Origin (the CLI, the SDKs): the protocol's shape, which they decode.
+    let plain = executors_as_seen_from(&addr, None).await;
+    assert!(plain[0].get("location").is_none(), "{plain}");
+    assert_eq!(plain[0]["capabilities"], serde_json::json!({"hardware": null, "software": null}));
 }
 
 #[test]

@@ -18,7 +18,7 @@ use crate::waiters::Waiters;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use colonies_client::envelope::{RpcReply, RpcRequest, decode_payload};
@@ -164,7 +164,13 @@ fn new_id() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }
 
-async fn handle_api(State(node): State<Arc<Node>>, body: axum::body::Body) -> Response {
+/// `POST /api`: browsers (calls with an `Origin`) get executors in the web UI's shape.
+async fn handle_api(State(node): State<Arc<Node>>, headers: HeaderMap, body: axum::body::Body) -> Response {
+    let response = serve_api(node, body).await;
+    if crate::webui::from_browser(&headers) { crate::webui::for_browser(response).await } else { response }
+}
+
+async fn serve_api(node: Arc<Node>, body: axum::body::Body) -> Response {
     // `_held` is this body's share of the memory budget, kept until the call is answered.
     let (body, _held) = match crate::body::read_body(body, node.max_body, &node.bodies, BODY_READ_TIMEOUT).await {
         Ok(read) => read,

@@ -21,6 +21,7 @@ mod startup;
 mod status;
 mod verify;
 mod waiters;
+mod webui;
 
 pub use config::ServerConfig;
 pub use server::{NodeError, run};
