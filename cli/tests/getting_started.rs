@@ -310,6 +310,22 @@ fn an_executor_worked_by_hand_through_the_cli() {
     assert!(dev.json(&["colony", "stats"])["successfulprocesses"].as_i64().unwrap() >= 1);
     assert!(dev.json(&["server", "stats"])["successfulprocesses"].as_i64().unwrap() >= 1);
 
+    // server status: the nodes' build (the same binary as this CLI), not their start time
+    let status = dev.json(&["server", "status"]);
+    assert_eq!(status["buildversion"], colonies_node::build_info::BUILD_VERSION, "{status}");
+    assert_eq!(status["buildtime"], colonies_node::build_info::BUILD_TIME, "{status}");
+    let table = String::from_utf8(dev.run(&["server", "status"]).stdout).unwrap();
+    assert_eq!(table.matches(colonies_node::build_info::BUILD_TIME).count(), 2, "server and CLI: {table}");
+    // versionmsg (unsigned) carries the same build time, which the web UI parses as a date
+    let client = colonies_client::rpc::Client::new(vec![format!("127.0.0.1:{}", dev.base)]);
+    let key = colonies_client::identity::PrivateKey::generate();
+    let version: colonies_client::messages::VersionReply = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(client.call(&key, colonies_client::messages::VersionMsg::default()))
+        .expect("versionmsg");
+    assert_eq!(version.buildtime, colonies_node::build_info::BUILD_TIME);
+    assert_eq!(version.buildversion, colonies_node::build_info::BUILD_VERSION);
+
     // paused assignments hand out nothing; a waiting process can be cancelled
     dev.run(&["process", "pause"]);
     assert_eq!(dev.json(&["process", "status"])["ispaused"], true);

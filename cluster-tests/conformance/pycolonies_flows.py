@@ -3,6 +3,7 @@
 Usage: python pycolonies_flows.py HOST PORT   (point it at a follower: calls are redirected)
 Every check raises on failure; the last line printed is "ok: N flows".
 """
+import requests
 import secrets
 import sys
 import threading
@@ -69,6 +70,29 @@ def colonies_and_executors():
     )
     client.reject_executor(colonyname, "py-rejected", colony_prvkey)
     client.remove_executor(colonyname, "py-rejected", colony_prvkey)
+
+
+@flow
+def executors_parse_in_both_shapes():
+    # pycolonies keeps executors as plain dicts, so it reads the protocol's shape (what it
+    # is sent) and the web UI's (what a call with an Origin header, a browser's, gets).
+    plain = client.get_executor(colonyname, "py-executor", executor_prvkey)
+    assert "location" not in plain and plain["capabilities"]["hardware"] is None, plain
+    post = requests.post
+
+    def from_a_page(*args, **kwargs):
+        return post(*args, headers={"Origin": "http://ui.example.org"}, **kwargs)
+
+    requests.post = from_a_page
+    try:
+        seen = client.get_executor(colonyname, "py-executor", executor_prvkey)
+        listed = client.list_executors(colonyname, executor_prvkey)
+    finally:
+        requests.post = post
+    assert seen["executorid"] == executor_id and seen["location"]["desc"] == "", seen
+    assert seen["capabilities"]["hardware"]["gpu"]["count"] == 0, seen
+    assert seen["capabilities"]["software"]["name"] == "", seen
+    assert all(isinstance(e["capabilities"]["hardware"], dict) for e in listed), listed
 
 
 @flow

@@ -134,3 +134,29 @@ async fn the_colonyos_rust_sdk_works_against_a_follower() {
     assert!(colonyos::submit(&spec, &stranger).await.is_err());
     assert!(colonyos::get_processes("sdk", 10, SUCCESS, &stranger).await.is_err());
 }
+
+/// Why nodes send the web UI's executor shape only to browsers (issue 15 item 7): this SDK
+/// decodes `capabilities.hardware` and `software` as arrays and fails on the objects the web
+/// UI reads, while it reads the protocol's shape (nulls or arrays) that it is sent.
+#[test]
+fn the_sdk_reads_executors_only_in_the_protocols_shape() {
+    let protocol = serde_json::json!({
+        "executorid": "e", "executortype": "t", "executorname": "n", "colonyname": "c",
+        "capabilities": {"hardware": null, "software": null}, "allocations": {"projects": null},
+    });
+    serde_json::from_value::<Executor>(protocol.clone()).expect("the protocol's shape");
+    let mut registered = protocol.clone();
+    registered["capabilities"] = serde_json::json!({"hardware": [{"model": "m"}], "software": [{"name": "s"}]});
+    let executor = serde_json::from_value::<Executor>(registered).expect("arrays");
+    assert_eq!(executor.capabilities.hardware.len(), 1);
+
+    let mut web_ui = protocol;
+    web_ui["location"] = serde_json::json!({"long": 0.0, "lat": 0.0, "desc": ""});
+    web_ui["capabilities"] = serde_json::json!({
+        "hardware": {"model": "", "nodes": 0, "cpu": "", "mem": "", "storage": "",
+            "gpu": {"name": "", "mem": "", "count": 0, "nodecount": 0}},
+        "software": {"name": "", "type": "", "version": ""},
+    });
+    let refused = serde_json::from_value::<Executor>(web_ui).unwrap_err().to_string();
+    assert!(refused.contains("expected a sequence"), "{refused}");
+}

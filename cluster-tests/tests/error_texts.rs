@@ -24,6 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Texts no request from outside can produce, and why.
 const NOT_TRIGGERED: &[(&str, &str)] = &[
+    ("ORIGIN_NOT_ALLOWED", "needs --cors-origins, which this cluster does not set; tests/browser.rs triggers it"),
     ("reencode_failed", "every decoded message encodes again"),
     ("verify_failed", "the blocking pool lost a verification task (a panic or a runtime shutting down)"),
     ("LEADER_ONLY", "no message maps to a timer, scheduled run or liveness command"),

@@ -26,7 +26,7 @@ async fn pycolonies_flows_pass_against_a_follower() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        output.status.success() && stdout.contains("ok: 12 flows"),
+        output.status.success() && stdout.contains("ok: 13 flows"),
         "pycolonies flows failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );

@@ -3,10 +3,11 @@
 mod common;
 
 use colonies_client::messages::{
-    AssignProcessMsg, CloseSuccessfulMsg, GetProcessGraphMsg, GetProcessMsg, SubmitWorkflowSpecMsg,
+    AssignProcessMsg, CloseSuccessfulMsg, GetColonyStatsMsg, GetProcessGraphMsg, GetProcessMsg, RemoveProcessGraphMsg,
+    SubmitWorkflowSpecMsg,
 };
 use colonies_client::rpc::Client;
-use colonies_statemachine::model::{FunctionSpec, Process, ProcessGraph, ProcessState, WorkflowSpec};
+use colonies_statemachine::model::{FunctionSpec, Process, ProcessGraph, ProcessState, Statistics, WorkflowSpec};
 use common::*;
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,13 @@ async fn work_one(client: &Client) -> Process {
     process
 }
 
+/// (waiting, running, successful, failed) workflows of `dev` by its colony statistics.
+async fn workflow_counters(client: &Client) -> (i64, i64, i64, i64) {
+    let stats: Statistics =
+        client.call(&key(EXECUTOR_KEY), GetColonyStatsMsg { colonyname: "dev".into() }).await.unwrap();
+    (stats.waitingworkflows, stats.runningworkflows, stats.successfulworkflows, stats.failedworkflows)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_diamond_ends_successful_through_a_leader_kill() {
     let _serial = SERIAL.lock().await;
@@ -46,6 +54,7 @@ async fn a_diamond_ends_successful_through_a_leader_kill() {
     let graph: ProcessGraph =
         client.call(&key(EXECUTOR_KEY), SubmitWorkflowSpecMsg { spec: Some(workflow) }).await.unwrap();
     assert_eq!(graph.processids.len(), 4);
+    assert_eq!(workflow_counters(&client).await, (1, 0, 0, 0));
 
     assert_eq!(work_one(&client).await.spec.nodename, "a");
     assert_eq!(work_one(&client).await.spec.nodename.len(), 1);
@@ -80,4 +89,10 @@ async fn a_diamond_ends_successful_through_a_leader_kill() {
             client.call(&key(EXECUTOR_KEY), GetProcessMsg { processid: processid.clone() }).await.unwrap();
         assert_eq!(process.state, ProcessState::Success, "{}", process.spec.nodename);
     }
+
+    // Colony statistics count the workflow as successful, and no more once it is removed.
+    assert_eq!(workflow_counters(&client).await, (0, 0, 1, 0));
+    let remove = RemoveProcessGraphMsg { processgraphid: graph.processgraphid.clone(), all: false };
+    client.send(&key(EXECUTOR_KEY), &remove.into()).await.unwrap();
+    assert_eq!(workflow_counters(&client).await, (0, 0, 0, 0));
 }

@@ -5,6 +5,7 @@
 //! that need the leader are redirected or forwarded to it (design note 7).
 
 use crate::body::BODY_READ_TIMEOUT;
+use crate::build_info::{BUILD_TIME, BUILD_VERSION};
 use crate::config::Peers;
 use crate::dispatch::{Action, dispatch, reply_json, to_json};
 use crate::leader::now;
@@ -17,14 +18,14 @@ use crate::waiters::Waiters;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use colonies_client::envelope::{RpcReply, RpcRequest, decode_payload};
 use colonies_client::identity::RecentSigners;
 use colonies_client::messages::{Backend, ClusterInfo, ClusterNode, Message, ServerInfo, VersionReply};
 use colonies_raft::{Raft, StateHandle};
-use colonies_statemachine::{ApiError, Command, Op, Time, texts};
+use colonies_statemachine::{ApiError, Command, Op, texts};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -45,7 +46,6 @@ pub struct Node {
     pub http: reqwest::Client,
     pub host: String,
     pub port: u16,
-    pub started: Time,
     /// The configured server owner, set in the state by the first leader.
     pub serverid: Option<String>,
     /// Changes applied to this node's state, for `/pubsub` subscribers.
@@ -74,6 +74,8 @@ pub struct Node {
     /// `COLONIES_ALLOW_EXECUTOR_REREGISTER`: adding a taken executor name replaces it.
     pub allow_reregister: bool,
     pub liveness: crate::liveness::Liveness,
+    /// `--cors-origins`: the web pages that may call the API.
+    pub origins: crate::cors::AllowedOrigins,
 }
 
 impl Node {
@@ -97,6 +99,7 @@ impl Node {
 }
 
 pub fn router(node: Arc<Node>) -> Router {
+    let cors = node.origins.layer();
     Router::new()
         // GET /api is a 404 like any unknown route, not a 405 (§1.1).
         .route("/api", post(handle_api).fallback(not_found))
@@ -107,6 +110,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/cluster/digest", get(crate::status::state_digest))
         .fallback(not_found)
         .with_state(node)
+        .layer(cors)
 }
 
 async fn not_found() -> Response {
@@ -160,7 +164,13 @@ fn new_id() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }
 
-async fn handle_api(State(node): State<Arc<Node>>, body: axum::body::Body) -> Response {
+/// `POST /api`: browsers (calls with an `Origin`) get executors in the web UI's shape.
+async fn handle_api(State(node): State<Arc<Node>>, headers: HeaderMap, body: axum::body::Body) -> Response {
+    let response = serve_api(node, body).await;
+    if crate::webui::from_browser(&headers) { crate::webui::for_browser(response).await } else { response }
+}
+
+async fn serve_api(node: Arc<Node>, body: axum::body::Body) -> Response {
     // `_held` is this body's share of the memory budget, kept until the call is answered.
     let (body, _held) = match crate::body::read_body(body, node.max_body, &node.bodies, BODY_READ_TIMEOUT).await {
         Ok(read) => read,
@@ -340,22 +350,15 @@ fn version(request: &RpcRequest) -> Response {
     if let Err(e) = Message::decode("versionmsg", &json) {
         return failure(e.status(), &e.to_string());
     }
-    let reply = VersionReply {
-        buildversion: build_version(),
-        buildtime: std::env::var("BUILD_TIME").unwrap_or_default(),
-        msgtype: "versionmsg".into(),
-    };
+    let reply =
+        VersionReply { buildversion: BUILD_VERSION.into(), buildtime: BUILD_TIME.into(), msgtype: "versionmsg".into() };
     ok("versionmsg", &to_json(&reply))
-}
-
-fn build_version() -> String {
-    std::env::var("BUILD_VERSION").unwrap_or_else(|_| env!("CARGO_PKG_VERSION").to_string())
 }
 
 fn server_info(node: &Node) -> Response {
     let info = ServerInfo {
-        buildversion: build_version(),
-        buildtime: std::env::var("BUILD_TIME").unwrap_or_else(|_| node.started.to_rfc3339()),
+        buildversion: BUILD_VERSION.into(),
+        buildtime: BUILD_TIME.into(),
         backends: vec![Backend {
             kind: "http".into(),
             port: node.port.into(),

@@ -61,6 +61,11 @@ pub struct ServerConfig {
     /// How often the leader looks for stale executors, in seconds.
     #[arg(long, env = "COLONIES_CLEANUP_INTERVAL", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub cleanup_interval: u64,
+    /// Origins whose web pages may call the API (CORS) and open `/pubsub`, comma
+    /// separated (`https://ui.example.org,http://localhost:3000`); empty or `*`: any, as
+    /// the original. Calls without an `Origin` header (CLI, SDKs) are not affected.
+    #[arg(long, env = "COLONIES_CORS_ORIGINS", value_delimiter = ',', value_parser = crate::cors::parse_origin)]
+    pub cors_origins: Vec<String>,
 }
 
 impl ServerConfig {

@@ -3,7 +3,9 @@
 
 mod api;
 mod body;
+pub mod build_info;
 pub mod config;
+pub mod cors;
 pub mod dispatch;
 mod leader;
 mod leadership;
@@ -19,6 +21,7 @@ mod startup;
 mod status;
 mod verify;
 mod waiters;
+mod webui;
 
 pub use config::ServerConfig;
 pub use server::{NodeError, run};

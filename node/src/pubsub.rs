@@ -6,6 +6,7 @@ use crate::api::Node;
 use crate::dispatch::to_json;
 use axum::extract::State;
 use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use colonies_client::envelope::{RpcReply, RpcRequest, decode_payload};
 use colonies_client::messages::{Message, SubscribeProcessMsg, SubscribeProcessesMsg};
@@ -15,7 +16,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
-pub async fn upgrade(State(node): State<Arc<Node>>, upgrade: WebSocketUpgrade) -> Response {
+pub async fn upgrade(State(node): State<Arc<Node>>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    // Browsers send websockets no preflight: the page's origin is checked here.
+    if !node.origins.admits(&headers) {
+        return crate::routing::failure(403, texts::ORIGIN_NOT_ALLOWED);
+    }
     // hyper lets go of an upgraded connection (and its permit): the websocket takes a
     // permit of its own, so subscriptions count against the connection cap too.
     let Ok(permit) = node.connections.clone().try_acquire_owned() else {

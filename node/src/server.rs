@@ -127,7 +127,6 @@ async fn start(
         http: http.clone(),
         host: config.host.clone(),
         port: config.port,
-        started: leader::now(),
         serverid: config.serverid.clone(),
         events: event_sender,
         signers: RecentSigners::new(RECENT_SIGNERS),
@@ -143,6 +142,7 @@ async fn start(
         connections,
         allow_reregister: config.allow_executor_reregister,
         liveness: crate::liveness::Liveness::new(config.stale_policy()),
+        origins: crate::cors::AllowedOrigins::from_list(&config.cors_origins),
     });
     gate.open(
         api::router(node.clone())

@@ -4,6 +4,7 @@
 //! Nothing here reads a clock, draws a random number or does I/O: the node that proposes a
 //! command stamps the time and any new ids into it, so every replica computes the same state.
 
+mod arrivals;
 pub mod error;
 pub mod json;
 pub mod model;

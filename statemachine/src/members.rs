@@ -28,6 +28,7 @@ impl State {
             return Err(ApiError::bad_request(texts::colony_already_exists(&colony.name)));
         }
         self.data.colonies.insert(colony.name.clone(), colony.clone());
+        self.data.arrivals.colony(&colony.name);
         Ok(Reply::Colony(colony.clone()))
     }
 
@@ -73,6 +74,7 @@ impl State {
         self.data.paused.remove(colonyname);
         self.remove_schedules_of(colonyname);
         self.data.colonies.remove(colonyname);
+        self.data.arrivals.colonies.remove(colonyname);
         Ok(Reply::Empty)
     }
 
@@ -148,7 +150,7 @@ impl State {
             .get(&(colonyname.to_string(), ProcessState::Running))
             .into_iter()
             .flatten()
-            .map(|(_, id)| id.clone())
+            .map(|(_, _, id)| id.clone())
             .filter(|id| self.process(id).is_some_and(|p| p.assignedexecutorid == executorid))
             .collect();
         for processid in running {

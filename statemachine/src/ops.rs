@@ -129,14 +129,15 @@ impl State {
         named && location && fits
     }
 
-    /// The best waiting process `executor` may run: lowest prioritytime first.
+    /// The best waiting process `executor` may run: lowest prioritytime first, then the
+    /// earliest arrival.
     fn pick_process(&self, colonyname: &str, executor: &Executor, cpu: i64, mem: i64) -> Option<String> {
         self.idx
             .queue
             .get(&(colonyname.to_string(), executor.executortype.clone()))?
             .iter()
-            .find(|(_, id)| self.process(id).is_some_and(|p| Self::can_run(p, executor, cpu, mem)))
-            .map(|(_, id)| id.clone())
+            .find(|(_, _, id)| self.process(id).is_some_and(|p| Self::can_run(p, executor, cpu, mem)))
+            .map(|(_, _, id)| id.clone())
     }
 
     /// Whether an `Assign` by `caller` would find a process now. The leader asks before
@@ -404,7 +405,7 @@ impl State {
         let doomed: Vec<String> = states
             .iter()
             .flat_map(|s| self.idx.by_state.get(&(colonyname.to_string(), *s)).into_iter().flatten())
-            .map(|(_, id)| id.clone())
+            .map(|(_, _, id)| id.clone())
             .filter(|id| self.process(id).is_some_and(|p| p.processgraphid.is_empty()))
             .collect();
         for processid in doomed {

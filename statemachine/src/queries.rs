@@ -4,7 +4,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::{
     Attribute, Colony, Executor, ExecutorState, Function, Log, Process, ProcessState, Statistics, User,
 };
-use crate::state::State;
+use crate::state::{ListKey, State};
 use crate::texts;
 use crate::time::Time;
 
@@ -39,9 +39,12 @@ pub struct LogQuery {
 }
 
 impl State {
+    /// `getcoloniesmsg`: in the order they were added, as the original (no `ORDER BY`).
     pub fn get_colonies(&self, caller: &str) -> ApiResult<Vec<Colony>> {
         self.require_server_owner(caller)?;
-        Ok(self.data.colonies.values().cloned().collect())
+        let mut colonies: Vec<&Colony> = self.data.colonies.values().collect();
+        colonies.sort_by_key(|c| self.data.arrivals.colonies.get(&c.name).copied().unwrap_or(u64::MAX));
+        Ok(colonies.into_iter().cloned().collect())
     }
 
     pub fn get_colony(&self, caller: &str, colonyname: &str) -> ApiResult<Colony> {
@@ -51,6 +54,12 @@ impl State {
 
     fn count_processes(&self, colonyname: &str, state: ProcessState) -> i64 {
         self.idx.by_state.get(&(colonyname.to_string(), state)).map_or(0, |set| set.len() as i64)
+    }
+
+    /// Workflows of the colony in `state`: the size of the index every change of a graph's
+    /// state moves (as processes are counted), so statistics never scan the graphs.
+    fn count_workflows(&self, colonyname: &str, state: ProcessState) -> i64 {
+        self.idx.graphs_by_state.get(&(colonyname.to_string(), state)).map_or(0, |set| set.len() as i64)
     }
 
     /// `getcolonystatsmsg`: every field for one colony (§4.12).
@@ -68,7 +77,11 @@ impl State {
             successfulprocesses: self.count_processes(colonyname, ProcessState::Success),
             failedprocesses: self.count_processes(colonyname, ProcessState::Failed),
             cancelledprocesses: self.count_processes(colonyname, ProcessState::Cancelled),
-            ..Statistics::default()
+            waitingworkflows: self.count_workflows(colonyname, ProcessState::Waiting),
+            runningworkflows: self.count_workflows(colonyname, ProcessState::Running),
+            successfulworkflows: self.count_workflows(colonyname, ProcessState::Success),
+            failedworkflows: self.count_workflows(colonyname, ProcessState::Failed),
+            cancelledworkflows: self.count_workflows(colonyname, ProcessState::Cancelled),
         })
     }
 
@@ -166,12 +179,10 @@ impl State {
         let Some(ids) = self.idx.by_state.get(&(query.colonyname.clone(), state)) else {
             return Ok(Vec::new());
         };
-        let ordered: Box<dyn Iterator<Item = &(i64, String)>> = match state {
-            ProcessState::Waiting | ProcessState::Running => Box::new(ids.iter()),
-            _ => Box::new(ids.iter().rev()),
-        };
+        let ordered: Box<dyn Iterator<Item = &ListKey>> =
+            if Self::listed_newest_first(state) { Box::new(ids.iter().rev()) } else { Box::new(ids.iter()) };
         Ok(ordered
-            .filter_map(|(_, id)| self.process(id))
+            .filter_map(|(_, _, id)| self.process(id))
             .filter(|p| keep(p))
             .take(query.count.max(0) as usize)
             .cloned()
@@ -231,18 +242,23 @@ impl State {
         let state =
             ProcessState::from_code(state).ok_or_else(|| ApiError::bad_request(texts::GET_HISTORY_BAD_STATE))?;
         let since = now.plus_seconds(-seconds.max(0));
-        let mut found: Vec<Process> = self
+        let mut found: Vec<(Time, u64, &Process)> = self
             .idx
             .by_state
             .get(&(colonyname.to_string(), state))
             .into_iter()
             .flatten()
-            .filter_map(|(_, id)| self.process(id))
-            .filter(|p| p.submissiontime >= since && (executorid.is_empty() || p.assignedexecutorid == executorid))
-            .cloned()
+            .filter_map(|(_, _, id)| {
+                let arrival = self.data.arrivals.processes.get(id).copied().unwrap_or_default();
+                self.process(id).map(|p| (p.submissiontime, arrival, p))
+            })
+            .filter(|(_, _, p)| {
+                p.submissiontime >= since && (executorid.is_empty() || p.assignedexecutorid == executorid)
+            })
             .collect();
-        found.sort_by(|a, b| (a.submissiontime, &a.processid).cmp(&(b.submissiontime, &b.processid)));
-        Ok(found)
+        // Oldest first; equal times in the order they arrived.
+        found.sort_by_key(|(submitted, arrival, _)| (*submitted, *arrival));
+        Ok(found.into_iter().map(|(_, _, p)| p.clone()).collect())
     }
 
     /// `searchlogsmsg`: log lines of the colony added in the last `days` that contain `text`.

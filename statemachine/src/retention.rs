@@ -62,7 +62,7 @@ impl State {
                 continue;
             }
             // Ended processes are listed by end time, oldest first.
-            for (ended, id) in ids.iter().take(RETENTION_EXAMINED) {
+            for (ended, _, id) in ids.iter().take(RETENTION_EXAMINED) {
                 if *ended >= cutoff.ordinal() || expired.processes.len() >= limit {
                     continue 'processes;
                 }
@@ -76,7 +76,7 @@ impl State {
                 continue;
             }
             // Listed by submission time, which comes before the end.
-            for (submitted, id) in ids.iter().take(RETENTION_EXAMINED) {
+            for (submitted, _, id) in ids.iter().take(RETENTION_EXAMINED) {
                 if *submitted >= cutoff.ordinal() || expired.graphs.len() >= limit {
                     continue 'graphs;
                 }

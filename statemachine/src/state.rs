@@ -4,6 +4,7 @@
 //! two can never disagree on disk. Every change to a process goes through
 //! `State::update_process`, which moves the process's index entries with it.
 
+use crate::arrivals::{Arrivals, tie_break};
 use crate::command::{Command, Op};
 use crate::crons::Schedules;
 use crate::error::{ApiError, ApiResult};
@@ -55,20 +56,24 @@ pub enum SnapshotError {
 }
 
 /// Format 1: the data. Format 2: format 1 followed by the crons and generators, so a
-/// format 1 snapshot (taken before they existed) still loads, with none.
+/// format 1 snapshot (taken before they existed) still loads, with none. Format 3: format 2
+/// followed by the arrival numbers; formats 1 and 2 get them made up in the order the
+/// state holds (`Arrivals::migrated`).
 const SNAPSHOT_FORMAT_1: u8 = 1;
-const SNAPSHOT_FORMAT: u8 = 2;
+const SNAPSHOT_FORMAT_2: u8 = 2;
+const SNAPSHOT_FORMAT: u8 = 3;
 
 /// The replicated data at one moment, detached from the state that goes on changing.
 pub struct PointInTime(Data);
 
 impl PointInTime {
     /// A format version byte, then bincode of the replicated data, then of the crons and
-    /// generators.
+    /// generators, then of the arrival numbers.
     pub fn to_snapshot(&self) -> Vec<u8> {
         let mut bytes = vec![SNAPSHOT_FORMAT];
         bincode::serialize_into(&mut bytes, &self.0).expect("serializing to a Vec cannot fail");
         bincode::serialize_into(&mut bytes, &self.0.schedules).expect("serializing to a Vec cannot fail");
+        bincode::serialize_into(&mut bytes, &self.0.arrivals).expect("serializing to a Vec cannot fail");
         bytes
     }
 
@@ -100,6 +105,9 @@ pub(crate) struct Data {
     /// Written after the rest (see `SNAPSHOT_FORMAT`), not as a field of this struct.
     #[serde(skip)]
     pub schedules: Schedules,
+    /// Written after the schedules (see `SNAPSHOT_FORMAT`).
+    #[serde(skip)]
+    pub arrivals: Arrivals,
 }
 
 /// Lookups derived from `Data`.
@@ -109,10 +117,10 @@ pub(crate) struct Indexes {
     pub executor_ids: BTreeMap<(String, String), BTreeSet<String>>,
     /// (colony, user id) -> user names.
     pub user_ids: BTreeMap<(String, String), BTreeSet<String>>,
-    /// (colony, executortype) -> assignable processes by (prioritytime, id).
-    pub queue: BTreeMap<(String, String), BTreeSet<(i64, String)>>,
-    /// (colony, state) -> processes by the list order of that state (§6.4).
-    pub by_state: BTreeMap<(String, ProcessState), BTreeSet<(i64, String)>>,
+    /// (colony, executortype) -> assignable processes by (prioritytime, arrival, id).
+    pub queue: BTreeMap<(String, String), BTreeSet<ListKey>>,
+    /// (colony, state) -> processes by the list time of that state (§6.4), then arrival.
+    pub by_state: BTreeMap<(String, ProcessState), BTreeSet<ListKey>>,
     /// WAITING processes with a maxwaittime, by deadline.
     pub wait_deadlines: BTreeSet<(Time, String)>,
     /// RUNNING processes with a maxexectime, by deadline.
@@ -123,9 +131,13 @@ pub(crate) struct Indexes {
     pub process_logs: BTreeMap<String, Vec<u64>>,
     /// (colony, executor name) -> log sequence numbers.
     pub executor_logs: BTreeMap<NameKey, Vec<u64>>,
-    /// (colony, state) -> process graphs by (submission time, id).
-    pub graphs_by_state: BTreeMap<(String, ProcessState), BTreeSet<(i64, String)>>,
+    /// (colony, state) -> process graphs by (submission time, arrival, id).
+    pub graphs_by_state: BTreeMap<(String, ProcessState), BTreeSet<ListKey>>,
 }
+
+/// Where a row sorts in a list: its time (as `Time::ordinal`), then its arrival number
+/// (`crate::arrivals::tie_break`), then its id.
+pub(crate) type ListKey = (i64, u64, String);
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct State {
@@ -265,10 +277,16 @@ impl State {
     pub fn from_snapshot(bytes: &[u8]) -> Result<State, SnapshotError> {
         match bytes.split_first() {
             None => Err(SnapshotError::Empty),
-            Some((&SNAPSHOT_FORMAT_1, rest)) => Ok(State::from_data(bincode::deserialize(rest)?)),
+            Some((&SNAPSHOT_FORMAT_1, rest)) => Ok(State::from_data(Self::migrated(bincode::deserialize(rest)?))),
+            Some((&SNAPSHOT_FORMAT_2, mut rest)) => {
+                let mut data: Data = bincode::deserialize_from(&mut rest)?;
+                data.schedules = bincode::deserialize_from(&mut rest)?;
+                Ok(State::from_data(Self::migrated(data)))
+            }
             Some((&SNAPSHOT_FORMAT, mut rest)) => {
                 let mut data: Data = bincode::deserialize_from(&mut rest)?;
                 data.schedules = bincode::deserialize_from(&mut rest)?;
+                data.arrivals = bincode::deserialize_from(&mut rest)?;
                 Ok(State::from_data(data))
             }
             Some((version, _)) => Err(SnapshotError::Version(*version)),
@@ -278,6 +296,12 @@ impl State {
     /// A hash of the replicated data, for comparing replicas.
     pub fn digest(&self) -> String {
         self.point_in_time().digest()
+    }
+
+    /// Data of a snapshot taken before arrival numbers were kept, with numbers made up.
+    fn migrated(mut data: Data) -> Data {
+        data.arrivals = Arrivals::migrated(data.colonies.values(), data.processes.values(), data.graphs.values());
+        data
     }
 
     fn from_data(data: Data) -> State {
@@ -358,6 +382,11 @@ impl State {
         }
     }
 
+    /// Whether `getprocessesmsg` reads processes in this state newest first (§6.4).
+    pub(crate) fn listed_newest_first(state: ProcessState) -> bool {
+        !matches!(state, ProcessState::Waiting | ProcessState::Running)
+    }
+
     /// Whether the assignment loop may hand the process out.
     pub(crate) fn is_assignable(process: &Process) -> bool {
         process.state == ProcessState::Waiting && !process.isassigned && !process.waitforparents
@@ -365,9 +394,10 @@ impl State {
 
     fn index_entries(&mut self, process: &Process, insert: bool) {
         let id = process.processid.clone();
+        let arrival = self.data.arrivals.process(&id);
         let colony = process.spec.conditions.colonyname.clone();
         let by_state = self.idx.by_state.entry((colony.clone(), process.state)).or_default();
-        let key = (Self::list_key(process), id.clone());
+        let key = (Self::list_key(process), tie_break(arrival, Self::listed_newest_first(process.state)), id.clone());
         if insert {
             by_state.insert(key);
         } else {
@@ -376,7 +406,7 @@ impl State {
         if Self::is_assignable(process) {
             let queue =
                 self.idx.queue.entry((colony.clone(), process.spec.conditions.executortype.clone())).or_default();
-            let key = (process.prioritytime, id.clone());
+            let key = (process.prioritytime, arrival, id.clone());
             if insert {
                 queue.insert(key);
             } else {
@@ -439,6 +469,7 @@ impl State {
     pub(crate) fn delete_process(&mut self, processid: &str) -> Option<Process> {
         let process = self.data.processes.remove(processid)?;
         self.unindex_process(&process);
+        self.data.arrivals.processes.remove(processid);
         Some(process)
     }
 

@@ -4,6 +4,7 @@
 //! workflow creates nothing (the reference leaves an empty graph behind, §12.17). Unlike
 //! the reference, cycles are refused: a cycle would leave its processes waiting forever.
 
+use crate::arrivals::{depth_first, tie_break};
 use crate::error::{ApiError, ApiResult};
 use crate::json::Json;
 use crate::model::{
@@ -96,8 +97,10 @@ impl State {
     }
 
     pub(crate) fn index_graph(&mut self, graph: &ProcessGraph, insert: bool) {
+        let arrival = self.data.arrivals.graph(&graph.processgraphid);
         let set = self.idx.graphs_by_state.entry((graph.colonyname.clone(), graph.state)).or_default();
-        let key = (graph.submissiontime.ordinal(), graph.processgraphid.clone());
+        // Listed newest first.
+        let key = (graph.submissiontime.ordinal(), tie_break(arrival, true), graph.processgraphid.clone());
         if insert {
             set.insert(key);
         } else {
@@ -177,15 +180,20 @@ impl State {
                 attribute.targetprocessgraphid = processgraphid.to_string();
             }
         }
+        let rootprocessids: Vec<String> =
+            processes.iter().filter(|p| p.parents.is_empty()).map(|p| p.processid.clone()).collect();
+        let children: BTreeMap<&str, &Vec<String>> =
+            processes.iter().map(|p| (p.processid.as_str(), &p.children)).collect();
         let graph = ProcessGraph {
             processgraphid: processgraphid.to_string(),
             initiatorid: caller.to_string(),
             initiatorname,
             colonyname: workflow.colonyname.clone(),
-            rootprocessids: processes.iter().filter(|p| p.parents.is_empty()).map(|p| p.processid.clone()).collect(),
+            // Every process of an acyclic graph is reachable from a root.
+            processids: depth_first(&rootprocessids, |id| children.get(id).map(|c| c.to_vec()).unwrap_or_default()),
+            rootprocessids,
             state: ProcessState::Waiting,
             submissiontime: now,
-            processids: processids.to_vec(),
             ..ProcessGraph::default()
         };
         self.index_graph(&graph, true);
@@ -331,8 +339,10 @@ impl State {
                 p.children.push(processid.to_string());
             }
         });
-        self.update_graph(processgraphid, |g| g.processids.push(processid.to_string()));
         self.insert_process(process.clone());
+        let roots = self.graph(processgraphid).map(|g| g.rootprocessids.clone()).unwrap_or_default();
+        let processids = depth_first(&roots, |id| self.process(id).map(|p| p.children.clone()).unwrap_or_default());
+        self.update_graph(processgraphid, |g| g.processids = processids);
         Ok(Reply::Process(Box::new(process)))
     }
 
@@ -360,6 +370,7 @@ impl State {
     pub(crate) fn delete_graph(&mut self, processgraphid: &str) {
         if let Some(graph) = self.data.graphs.remove(processgraphid) {
             self.index_graph(&graph, false);
+            self.data.arrivals.graphs.remove(processgraphid);
             for id in &graph.processids {
                 self.delete_process(id);
             }
@@ -390,7 +401,7 @@ impl State {
         let doomed: Vec<String> = states
             .iter()
             .flat_map(|s| self.idx.graphs_by_state.get(&(colonyname.to_string(), *s)).into_iter().flatten())
-            .map(|(_, id)| id.clone())
+            .map(|(_, _, id)| id.clone())
             .collect();
         for id in doomed {
             self.delete_graph(&id);
@@ -426,7 +437,7 @@ impl State {
             .get(&(colonyname.to_string(), state))
             .into_iter()
             .flat_map(|set| set.iter().rev())
-            .filter_map(|(_, id)| self.graph(id).cloned())
+            .filter_map(|(_, _, id)| self.graph(id).cloned())
             .take(count.max(0) as usize)
             .collect())
     }

@@ -283,12 +283,15 @@ fn crons_and_generators_are_in_the_snapshot_and_the_digest() {
     assert_eq!(restored.get_generator(EXEC_A, "gen").unwrap().queuesize, 1);
     assert_eq!(restored.due_crons(at(5)).len(), 1);
 
-    // A format 1 snapshot (before crons existed) still loads, with none.
+    // A format 1 snapshot (before crons and arrival numbers existed) still loads, with no
+    // crons and the colony's arrival number made up.
     let empty = World::new();
     let mut old = empty.state.to_snapshot();
     old[0] = 1;
     let empty_schedules = bincode::serialize(&(0u64, 0u64)).unwrap();
-    old.truncate(old.len() - empty_schedules.len());
+    // next number, no processes, no graphs, colony dev first
+    let arrivals = bincode::serialize(&(1u64, 0u64, 0u64, std::collections::BTreeMap::from([("dev", 0u64)]))).unwrap();
+    old.truncate(old.len() - empty_schedules.len() - arrivals.len());
     assert_eq!(State::from_snapshot(&old).unwrap(), empty.state);
 }
 

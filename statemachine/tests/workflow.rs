@@ -213,3 +213,43 @@ fn an_executor_can_extend_its_running_graph() {
     w.ok(EXEC_A, Op::CloseSuccessful { processid: pid(500), out: vec![] });
     assert_eq!(w.assign(EXEC_A).unwrap().processid, pid(101));
 }
+
+/// The workflow counters of `getcolonystatsmsg`: (waiting, running, successful, failed,
+/// cancelled).
+fn workflow_counters(w: &World) -> (i64, i64, i64, i64, i64) {
+    let s = w.state.colony_statistics(EXEC_A, COLONY).unwrap();
+    (s.waitingworkflows, s.runningworkflows, s.successfulworkflows, s.failedworkflows, s.cancelledworkflows)
+}
+
+#[test]
+fn colony_statistics_count_workflows_by_the_state_of_their_graphs() {
+    let mut w = World::new();
+    let ok = submit_workflow(&mut w, vec![node("a", &[])], 100);
+    let bad = submit_workflow(&mut w, vec![node("a", &[])], 200);
+    let stopped = submit_workflow(&mut w, vec![node("a", &[]), node("b", &["a"])], 300);
+    assert_eq!(workflow_counters(&w), (3, 0, 0, 0, 0));
+
+    let first = w.assign(EXEC_A).unwrap();
+    assert_eq!(first.processid, pid(100), "{first:?}");
+    assert_eq!(workflow_counters(&w), (2, 1, 0, 0, 0));
+    w.ok(EXEC_A, Op::CloseSuccessful { processid: first.processid, out: vec![] });
+    assert_eq!(workflow_counters(&w), (2, 0, 1, 0, 0));
+
+    let second = w.assign(EXEC_A).unwrap();
+    w.ok(EXEC_A, Op::CloseFailed { processid: second.processid, errors: vec!["boom".into()] });
+    assert_eq!(workflow_counters(&w), (1, 0, 1, 1, 0));
+    w.ok(EXEC_B, Op::CancelProcessGraph { processgraphid: stopped.processgraphid.clone() });
+    assert_eq!(workflow_counters(&w), (0, 0, 1, 1, 1));
+
+    // Indexes are rebuilt from a snapshot: the counters come back the same.
+    let restored = colonies_statemachine::State::from_snapshot(&w.state.to_snapshot()).unwrap();
+    assert_eq!(restored.colony_statistics(EXEC_A, COLONY).unwrap(), w.state.colony_statistics(EXEC_A, COLONY).unwrap());
+
+    w.ok(EXEC_A, Op::RemoveProcessGraph { processgraphid: ok.processgraphid.clone() });
+    assert_eq!(workflow_counters(&w), (0, 0, 0, 1, 1));
+    w.ok(COLONY_OWNER, Op::RemoveAllProcessGraphs { colonyname: COLONY.into(), state: 3 });
+    assert_eq!(workflow_counters(&w), (0, 0, 0, 0, 1), "removeall of the failed ones");
+    assert!(w.state.get_process_graph(EXEC_A, &bad.processgraphid).is_err());
+    w.ok(COLONY_OWNER, Op::RemoveAllProcessGraphs { colonyname: COLONY.into(), state: -1 });
+    assert_eq!(workflow_counters(&w), (0, 0, 0, 0, 0));
+}

@@ -1,6 +1,7 @@
 //! What each user command does.
 
 use super::*;
+use colonies_node::build_info::{BUILD_TIME, BUILD_VERSION};
 
 pub(super) fn pairs(items: &[String], separator: char, flag: &str) -> anyhow::Result<Vec<(String, String)>> {
     items
@@ -430,7 +431,8 @@ pub async fn attribute(ctx: &Ctx, command: AttributeCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `server status`: the answering node's version and listeners (unsigned call).
+/// `server status`: the answering node's build and listeners (unsigned call), and this
+/// CLI's build, as the original prints both.
 pub async fn server_status(ctx: &Ctx) -> anyhow::Result<()> {
     let key = PrivateKey::generate();
     let info: ServerInfo = ctx.client().call(&key, GetServerInfoMsg {}).await?;
@@ -438,5 +440,12 @@ pub async fn server_status(ctx: &Ctx) -> anyhow::Result<()> {
         return print_json(&info);
     }
     println!("Server version {} ({}): ok", info.buildversion, ctx.addresses().join(", "));
+    table(
+        &["", "VERSION", "BUILDTIME"],
+        vec![
+            vec!["Server".into(), info.buildversion, info.buildtime],
+            vec!["CLI".into(), BUILD_VERSION.into(), BUILD_TIME.into()],
+        ],
+    );
     Ok(())
 }

@@ -431,6 +431,9 @@ pub fn websocket_only(payloadtype: &str) -> String {
 
 // --- The node: limits, the cluster, availability (ours) -----------------------------------
 
+/// A websocket upgrade from a page whose origin `--cors-origins` does not list.
+pub const ORIGIN_NOT_ALLOWED: &str = "Origin not allowed (--cors-origins)";
+
 /// A decoded message that does not encode again for the limit checks.
 pub fn reencode_failed(why: &str) -> String {
     format!("a decoded message does not re-encode: {why}")
