@@ -12,6 +12,7 @@
 mod codec;
 pub mod config;
 mod flusher;
+mod snapshot_file;
 pub use flusher::FlushWatch;
 pub mod log_store;
 pub mod network;
@@ -71,7 +72,7 @@ pub fn open_stores(dir: &std::path::Path) -> Result<(LogStore, StateMachineStore
         .cache_capacity(64 * 1024 * 1024)
         .open()?;
     let flusher = flusher::Flusher::start(db.clone()).map_err(|e| OpenError::Thread(e.to_string()))?;
-    let state_machine = StateMachineStore::open(&db, flusher.clone())?;
+    let state_machine = StateMachineStore::open(&db, dir, flusher.clone())?;
     let log_store = LogStore::open(&db, flusher, state_machine.snapshot_index())?;
     check_consistent(&log_store, &state_machine)?;
     Ok((log_store, state_machine))
