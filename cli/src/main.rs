@@ -7,6 +7,7 @@ mod cron;
 mod dev;
 mod executor;
 mod table;
+mod tls;
 mod user;
 
 use anyhow::Context;
@@ -166,6 +167,15 @@ struct Admin {
     server: String,
     #[arg(long, env = "COLONIES_CLUSTER_SECRET", hide_env_values = true)]
     cluster_secret: String,
+    #[command(flatten)]
+    tls: tls::ClientTls,
+    /// With mutual TLS between nodes, a certificate of the cluster CA to show (a node's own
+    /// certificate will do); PEM.
+    #[arg(long, env = "COLONIES_TLSCERT", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The private key of --tls-cert; PEM.
+    #[arg(long, env = "COLONIES_TLSKEY", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -222,8 +232,9 @@ fn change_membership(
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
-        let http = reqwest::Client::new();
-        let answer = request(&http, format!("http://{}/cluster/members", admin.server))
+        let identity = admin.tls_cert.clone().zip(admin.tls_key.clone());
+        let http = admin.tls.http(reqwest::Client::builder(), identity)?;
+        let answer = request(&http, format!("{}://{}/cluster/members", admin.tls.scheme(), admin.server))
             .header(dev::SECRET_HEADER, &admin.cluster_secret)
             .send()
             .await

@@ -61,6 +61,8 @@ pub struct ServerConfig {
     /// How often the leader looks for stale executors, in seconds.
     #[arg(long, env = "COLONIES_CLEANUP_INTERVAL", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub cleanup_interval: u64,
+    #[command(flatten)]
+    pub tls: crate::tls::TlsConfig,
 }
 
 impl ServerConfig {

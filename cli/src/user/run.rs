@@ -433,7 +433,7 @@ pub async fn attribute(ctx: &Ctx, command: AttributeCmd) -> anyhow::Result<()> {
 /// `server status`: the answering node's version and listeners (unsigned call).
 pub async fn server_status(ctx: &Ctx) -> anyhow::Result<()> {
     let key = PrivateKey::generate();
-    let info: ServerInfo = ctx.client().call(&key, GetServerInfoMsg {}).await?;
+    let info: ServerInfo = ctx.client()?.call(&key, GetServerInfoMsg {}).await?;
     if ctx.json {
         return print_json(&info);
     }
