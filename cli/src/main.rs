@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_history;
+mod certs;
 mod cluster;
 mod cron;
 mod dev;
@@ -37,7 +38,8 @@ enum Command {
     /// Load generators that measure a ColonyOS-compatible server.
     #[command(subcommand)]
     Bench(Bench),
-    /// A local three-node cluster with the development colony, until Ctrl-C.
+    /// A local three-node cluster with the development colony, until Ctrl-C; with --tls, over
+    /// TLS (HTTPS, wss, mutual TLS between the nodes) with a throwaway CA.
     Dev {
         #[command(flatten)]
         ctx: user::Ctx,
@@ -223,6 +225,8 @@ enum Security {
         #[arg(long, env = "COLONIES_PRVKEY", hide_env_values = true)]
         prvkey: String,
     },
+    /// Make a cluster CA (or reuse the one in --out) and TLS certificates for nodes.
+    Certs(certs::CertsArgs),
 }
 
 /// Sends a membership change and prints the node's answer.
@@ -269,6 +273,7 @@ fn main() -> anyhow::Result<()> {
             let key = PrivateKey::from_hex(&prvkey).context("reading --prvkey")?;
             println!("Id={}", key.id());
         }
+        Command::Security(Security::Certs(args)) => certs::run(&args)?,
         Command::Cluster(Cluster::Add { nodeid, addr, admin }) => {
             let body = serde_json::json!({ "nodeid": nodeid, "addr": addr }).to_string();
             change_membership(&admin, |http, url| http.post(url).body(body))?;
