@@ -98,12 +98,13 @@ impl LocalCluster {
         let peers: Vec<String> =
             self.ports.iter().enumerate().map(|(n, p)| format!("{}=127.0.0.1:{p}", n + 1)).collect();
         let mut command = Command::new(&self.exe);
+        command.args(["server", "start"]);
         if let Some(tls) = &self.tls {
             command.arg("--tls").arg("--tls-cert").arg(&tls.cert).arg("--tls-key").arg(&tls.key);
             command.arg("--tls-cluster-ca").arg(&tls.ca);
         }
         let child = command
-            .args(["server", "start", "--host", "127.0.0.1", "--nodeid", &(i + 1).to_string()])
+            .args(["--host", "127.0.0.1", "--nodeid", &(i + 1).to_string()])
             .args(["--port", &self.ports[i].to_string(), "--peers", &peers.join(",")])
             .arg("--datadir")
             .arg(self.node_dir(i))
