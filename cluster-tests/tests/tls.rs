@@ -2,8 +2,9 @@
 //! serve HTTPS and speak mutual TLS between them. Every client is pointed at a follower, so
 //! every call that needs the leader is redirected, over HTTPS: the Rust client (and its
 //! `wss` subscription), the CLI with `COLONIES_TLS=true`, and pycolonies with `tls=True`.
-//! A plain-HTTP call is refused, and so is a peer without the cluster's credentials (the
-//! cluster secret and a certificate of the cluster CA) on every peer route.
+//! A plain-HTTP call is refused, a client that never starts the handshake is cut off, and so
+//! is a peer without the cluster's credentials (the cluster secret and a certificate of the
+//! cluster CA) on every peer route.
 
 mod common;
 
@@ -78,6 +79,7 @@ async fn every_client_works_over_tls_through_a_follower_and_strangers_are_refuse
     cli_works_over_tls(&addr, &tls);
     pycolonies_works_over_tls(python, &cluster.nodes[follower].port, &tls).await;
     plain_http_is_refused(&addr).await;
+    tokio::task::block_in_place(|| a_silent_handshake_is_cut_off(&addr));
     strangers_are_refused_on_every_peer_route(&mut cluster, &tls, leader).await;
 }
 
@@ -135,6 +137,21 @@ async fn plain_http_is_refused(addr: &str) {
     assert_eq!(http_get(addr, "/health"), None, "a plain-HTTP request got an answer");
     let plain = reqwest::Client::new().post(format!("http://{addr}/api")).body("{}").send().await;
     assert!(plain.is_err(), "a plain-HTTP call was answered: {plain:?}");
+}
+
+/// A client that connects and never starts the handshake is disconnected once the
+/// handshake deadline (10 s) has passed; without one it would hold its socket for ever (the
+/// header timeout only starts after the handshake). The read waits up to 40 s.
+fn a_silent_handshake_is_cut_off(addr: &str) {
+    use std::io::Read;
+    let mut silent = std::net::TcpStream::connect(addr).unwrap();
+    silent.set_read_timeout(Some(Duration::from_secs(40))).unwrap();
+    let mut byte = [0u8; 1];
+    match silent.read(&mut byte) {
+        Ok(0) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("a silent client still held its connection: {other:?}"),
+    }
 }
 
 /// Sends every peer route with `http` (and the secret if `secret`); returns the statuses,
