@@ -312,7 +312,7 @@ pub async fn failover(rounds: usize) -> anyhow::Result<()> {
     let ports: Vec<u16> = (0..3)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()))
         .collect::<Result<_, _>>()?;
-    let mut cluster = LocalCluster::start(dir.path().to_path_buf(), ports, server.id(), "error", None)?;
+    let mut cluster = LocalCluster::start(dir.path().to_path_buf(), ports, server.id(), "error", None, None)?;
     measure_failovers(&mut cluster, &server, rounds).await
 }
 

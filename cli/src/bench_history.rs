@@ -102,7 +102,7 @@ pub async fn history(total: usize, step: usize) -> anyhow::Result<()> {
     let ports: Vec<u16> = (0..3)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()))
         .collect::<Result<_, _>>()?;
-    let mut cluster = LocalCluster::start(dir.path().to_path_buf(), ports, server.id(), "error", None)?;
+    let mut cluster = LocalCluster::start(dir.path().to_path_buf(), ports, server.id(), "error", None, None)?;
     cluster.wait_leader().await?;
     let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
     let target = Target { servers: cluster.addresses(), serverprvkey: server.to_hex() };

@@ -26,12 +26,14 @@ fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 /// nodes themselves.
 pub async fn cluster_info(args: &InfoArgs) -> anyhow::Result<()> {
     let ctx = &args.ctx;
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+    let http = ctx.tls.http(reqwest::Client::builder().timeout(Duration::from_secs(2)), None)?;
+    let scheme = ctx.tls.scheme();
     let status = |addr: String| {
         let http = http.clone();
         let secret = args.cluster_secret.clone();
         async move {
-            let answer = http.get(format!("http://{addr}/cluster")).header(SECRET_HEADER, &secret).send().await.ok()?;
+            let answer =
+                http.get(format!("{scheme}://{addr}/cluster")).header(SECRET_HEADER, &secret).send().await.ok()?;
             if answer.status() == reqwest::StatusCode::UNAUTHORIZED {
                 return Some(Err(()));
             }
@@ -99,8 +101,12 @@ const READY_TIMEOUT: Duration = Duration::from_secs(3);
 /// with the node's reason.
 pub async fn node_ready(ctx: &Ctx) -> anyhow::Result<()> {
     let addr = ctx.addresses().into_iter().next().context("no node address")?;
-    let http = reqwest::Client::builder().timeout(READY_TIMEOUT).build()?;
-    let answer = http.get(format!("http://{addr}/ready")).send().await.with_context(|| format!("calling {addr}"))?;
+    let http = ctx.tls.http(reqwest::Client::builder().timeout(READY_TIMEOUT), None)?;
+    let answer = http
+        .get(format!("{}://{addr}/ready", ctx.tls.scheme()))
+        .send()
+        .await
+        .with_context(|| format!("calling {addr}"))?;
     if answer.status().is_success() {
         println!("ready");
         return Ok(());

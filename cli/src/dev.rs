@@ -19,6 +19,32 @@ pub struct LocalCluster {
     secret: String,
     log_level: String,
     nodes: Vec<Option<Child>>,
+    tls: Option<DevTls>,
+}
+
+/// The throwaway TLS files of `colonies dev --tls`: a new CA, and one certificate for
+/// `localhost` and `127.0.0.1` that every node shows (they all run there).
+#[derive(Clone)]
+pub struct DevTls {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl DevTls {
+    /// Days the throwaway certificates are valid: a dev cluster does not live longer.
+    const DAYS: i64 = 7;
+
+    pub fn generate(dir: &std::path::Path) -> anyhow::Result<DevTls> {
+        let node = crate::certs::NodeCert { name: "node".into(), hosts: vec!["localhost".into(), "127.0.0.1".into()] };
+        let (cert, key) = crate::certs::generate(dir, &[node], Self::DAYS)?.remove(0);
+        Ok(DevTls { ca: dir.join(crate::certs::CA_FILE), cert, key })
+    }
+
+    /// What a client of the cluster needs: TLS, trusting the throwaway CA.
+    pub fn client(&self) -> crate::tls::ClientTls {
+        crate::tls::ClientTls { enabled: true, tls_ca: Some(self.ca.clone()), skip_tls_verify: false }
+    }
 }
 
 impl LocalCluster {
@@ -30,6 +56,7 @@ impl LocalCluster {
         serverid: String,
         log_level: &str,
         secret: Option<String>,
+        tls: Option<DevTls>,
     ) -> anyhow::Result<Self> {
         let mut cluster = LocalCluster {
             exe: std::env::current_exe()?,
@@ -39,6 +66,7 @@ impl LocalCluster {
             log_level: log_level.into(),
             nodes: ports.iter().map(|_| None).collect(),
             ports,
+            tls,
         };
         for i in 0..cluster.ports.len() {
             cluster.restart(i)?;
@@ -56,6 +84,11 @@ impl LocalCluster {
         self.datadir.join(format!("node{}", i + 1))
     }
 
+    /// How clients reach the nodes: plain, or TLS with the throwaway CA.
+    pub fn client_tls(&self) -> crate::tls::ClientTls {
+        self.tls.as_ref().map(DevTls::client).unwrap_or_default()
+    }
+
     pub fn addresses(&self) -> Vec<String> {
         self.ports.iter().map(|p| format!("127.0.0.1:{p}")).collect()
     }
@@ -64,8 +97,14 @@ impl LocalCluster {
     pub fn restart(&mut self, i: usize) -> anyhow::Result<()> {
         let peers: Vec<String> =
             self.ports.iter().enumerate().map(|(n, p)| format!("{}=127.0.0.1:{p}", n + 1)).collect();
-        let child = Command::new(&self.exe)
-            .args(["server", "start", "--host", "127.0.0.1", "--nodeid", &(i + 1).to_string()])
+        let mut command = Command::new(&self.exe);
+        command.args(["server", "start"]);
+        if let Some(tls) = &self.tls {
+            command.arg("--tls").arg("--tls-cert").arg(&tls.cert).arg("--tls-key").arg(&tls.key);
+            command.arg("--tls-cluster-ca").arg(&tls.ca);
+        }
+        let child = command
+            .args(["--host", "127.0.0.1", "--nodeid", &(i + 1).to_string()])
             .args(["--port", &self.ports[i].to_string(), "--peers", &peers.join(",")])
             .arg("--datadir")
             .arg(self.node_dir(i))
@@ -109,7 +148,7 @@ impl LocalCluster {
     /// The node id of the leader, once one is elected (60 s at most). Fails as soon as one
     /// of the nodes ends, since the answer could then come from somebody else's node.
     pub async fn wait_leader(&mut self) -> anyhow::Result<u64> {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+        let http = self.client_tls().http(reqwest::Client::builder().timeout(Duration::from_secs(2)), None)?;
         let begun = Instant::now();
         while begun.elapsed() < Duration::from_secs(60) {
             if let Some((i, status)) = self.exited().first() {
@@ -132,7 +171,7 @@ impl LocalCluster {
     /// The `/cluster` status of the node on `port`, which takes the cluster secret.
     pub async fn status(&self, http: &reqwest::Client, port: u16) -> Option<serde_json::Value> {
         let answer = http
-            .get(format!("http://127.0.0.1:{port}/cluster"))
+            .get(format!("{}://127.0.0.1:{port}/cluster", self.client_tls().scheme()))
             .header(SECRET_HEADER, &self.secret)
             .send()
             .await
@@ -178,9 +217,11 @@ pub async fn run(ctx: &Ctx, args: DevArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let mut cluster = LocalCluster::start(datadir.clone(), ports, server.id(), "warn", args.cluster_secret)?;
+    // `--tls`: a throwaway CA and certificate next to the data, gone with a temporary datadir.
+    let tls = if ctx.tls.enabled { Some(DevTls::generate(&datadir.join("tls"))?) } else { None };
+    let mut cluster = LocalCluster::start(datadir.clone(), ports, server.id(), "warn", args.cluster_secret, tls)?;
     let leader = cluster.wait_leader().await?;
-    let ctx = Ctx { servers: cluster.addresses(), ..ctx.clone() };
+    let ctx = Ctx { servers: cluster.addresses(), tls: cluster.client_tls(), ..ctx.clone() };
     register(&ctx).await?;
     println!("colonies dev: three nodes, data in {}", datadir.display());
     for (i, addr) in cluster.addresses().iter().enumerate() {
@@ -189,6 +230,10 @@ pub async fn run(ctx: &Ctx, args: DevArgs) -> anyhow::Result<()> {
     }
     println!("export COLONIES_SERVER_ADDRS={}", cluster.addresses().join(","));
     println!("export COLONIES_CLUSTER_SECRET={}", cluster.secret);
+    if let Some(tls) = &cluster.tls {
+        println!("export COLONIES_TLS=true");
+        println!("export COLONIES_TLS_CA={}", tls.ca.display());
+    }
     println!("Ctrl-C stops the cluster.");
     let stop = tokio::signal::ctrl_c();
     tokio::pin!(stop);

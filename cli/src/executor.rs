@@ -42,7 +42,7 @@ async fn identity(ctx: &Ctx, args: &ExecutorArgs, colonyname: &str) -> anyhow::R
         colonyname: colonyname.to_string(),
         ..Executor::default()
     };
-    let client = ctx.client();
+    let client = ctx.client()?;
     let _: Executor = client
         .call(&owner, AddExecutorMsg { executor: Some(executor) })
         .await
@@ -56,7 +56,7 @@ pub async fn run(ctx: &Ctx, args: ExecutorArgs) -> anyhow::Result<()> {
     let colonyname = ctx.colonyname.clone();
     anyhow::ensure!(!colonyname.is_empty(), "no colony: set COLONIES_COLONY_NAME (--colonyname)");
     let key = Arc::new(identity(ctx, &args, &colonyname).await?);
-    let client = Arc::new(ctx.client());
+    let client = Arc::new(ctx.client()?);
     eprintln!("executor {} ({}) waiting for work in colony {colonyname}", args.executorname, args.executortype);
     let workers: Vec<_> = (0..args.parallel.max(1))
         .map(|_| {

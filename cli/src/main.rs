@@ -2,11 +2,13 @@
 
 mod bench;
 mod bench_history;
+mod certs;
 mod cluster;
 mod cron;
 mod dev;
 mod executor;
 mod table;
+mod tls;
 mod user;
 
 use anyhow::Context;
@@ -36,7 +38,8 @@ enum Command {
     /// Load generators that measure a ColonyOS-compatible server.
     #[command(subcommand)]
     Bench(Bench),
-    /// A local three-node cluster with the development colony, until Ctrl-C.
+    /// A local three-node cluster with the development colony, until Ctrl-C; with --tls, over
+    /// TLS (HTTPS, wss, mutual TLS between the nodes) with a throwaway CA.
     Dev {
         #[command(flatten)]
         ctx: user::Ctx,
@@ -166,6 +169,15 @@ struct Admin {
     server: String,
     #[arg(long, env = "COLONIES_CLUSTER_SECRET", hide_env_values = true)]
     cluster_secret: String,
+    #[command(flatten)]
+    tls: tls::ClientTls,
+    /// With mutual TLS between nodes, a certificate of the cluster CA to show (a node's own
+    /// certificate will do); PEM.
+    #[arg(long, env = "COLONIES_TLSCERT", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The private key of --tls-cert; PEM.
+    #[arg(long, env = "COLONIES_TLSKEY", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -213,6 +225,8 @@ enum Security {
         #[arg(long, env = "COLONIES_PRVKEY", hide_env_values = true)]
         prvkey: String,
     },
+    /// Make a cluster CA (or reuse the one in --out) and TLS certificates for nodes.
+    Certs(certs::CertsArgs),
 }
 
 /// Sends a membership change and prints the node's answer.
@@ -222,8 +236,9 @@ fn change_membership(
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
-        let http = reqwest::Client::new();
-        let answer = request(&http, format!("http://{}/cluster/members", admin.server))
+        let identity = admin.tls_cert.clone().zip(admin.tls_key.clone());
+        let http = admin.tls.http(reqwest::Client::builder(), identity)?;
+        let answer = request(&http, format!("{}://{}/cluster/members", admin.tls.scheme(), admin.server))
             .header(dev::SECRET_HEADER, &admin.cluster_secret)
             .send()
             .await
@@ -258,6 +273,7 @@ fn main() -> anyhow::Result<()> {
             let key = PrivateKey::from_hex(&prvkey).context("reading --prvkey")?;
             println!("Id={}", key.id());
         }
+        Command::Security(Security::Certs(args)) => certs::run(&args)?,
         Command::Cluster(Cluster::Add { nodeid, addr, admin }) => {
             let body = serde_json::json!({ "nodeid": nodeid, "addr": addr }).to_string();
             change_membership(&admin, |http, url| http.post(url).body(body))?;

@@ -396,6 +396,30 @@ fn a_second_dev_cluster_on_the_same_ports_refuses_to_start() {
     dev.run(&["colony", "get", "--name", "dev"]);
 }
 
+/// `colonies dev --tls`: one command gives a cluster that serves HTTPS with a throwaway CA,
+/// which the CLI trusts through COLONIES_TLS_CA; plain HTTP gets nowhere.
+#[test]
+fn colonies_dev_tls_serves_https_with_a_throwaway_ca() {
+    let data = tempfile::tempdir().unwrap();
+    let turn = ONE_CLUSTER_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut dev = Dev { base: free_base_port(), children: Vec::new(), _turn: turn };
+    let datadir = data.path().to_str().unwrap();
+    let cluster = dev.command(&["dev", "--tls", "--datadir", datadir]).stdout(Stdio::null()).spawn().unwrap();
+    dev.children.push(cluster);
+    let ca = data.path().join("tls").join("ca.pem");
+    let over_tls =
+        |args: &[&str]| dev.command(args).env("COLONIES_TLS", "true").env("COLONIES_TLS_CA", &ca).output().unwrap();
+    let begun = Instant::now();
+    while !over_tls(&["colony", "get", "--name", "dev"]).status.success() {
+        assert!(begun.elapsed() < Duration::from_secs(60), "colonies dev --tls did not come up");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let executors = over_tls(&["executor", "ls", "--json"]);
+    assert!(String::from_utf8_lossy(&executors.stdout).contains("dev-cli"), "registered over TLS");
+    let plain = dev.command(&["colony", "get", "--name", "dev"]).output().unwrap();
+    assert!(!plain.status.success(), "a plain-HTTP call to a TLS node succeeded");
+}
+
 /// Runs `colonies bench args` and returns its stdout and stderr.
 fn bench(dev: &Dev, args: &[&str]) -> (String, String) {
     let mut all = vec!["bench"];

@@ -2,3 +2,4 @@ pub mod envelope;
 pub mod identity;
 pub mod messages;
 pub mod rpc;
+pub mod tls;

@@ -5,16 +5,19 @@
 use crate::envelope::{Failure, RpcReply, RpcRequest};
 use crate::identity::PrivateKey;
 use crate::messages::{Message, SubscribeProcessMsg};
+use crate::tls::{TlsError, TlsSettings};
 use colonies_statemachine::model::Process;
 use futures_util::{SinkExt, StreamExt};
 use serde::de::DeserializeOwned;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// How long a call keeps trying other nodes before giving up.
 const FAILOVER_WINDOW: Duration = Duration::from_secs(15);
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -25,6 +28,38 @@ pub enum ClientError {
     Unreachable(String),
     #[error("the reply could not be read: {0}")]
     Decode(String),
+    /// The TLS handshake failed (an unknown CA, a name the certificate does not carry): no
+    /// retry can change that, so the call ends at once.
+    #[error("TLS with {server} failed: {reason}")]
+    Tls { server: String, reason: String },
+}
+
+/// An error with its causes on one line: reqwest's own text names only the URL, the cause
+/// (a refused connection, an unknown certificate) is further down.
+fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}
+
+/// Whether rustls refused the handshake somewhere in `error`'s causes (an io::Error hides
+/// its inner error from `source`, so it is looked into).
+fn is_tls_refusal(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        let inner =
+            e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).map(|inner| inner as &dyn std::error::Error);
+        if e.is::<rustls::Error>() || inner.is_some_and(|inner| inner.is::<rustls::Error>()) {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 impl ClientError {
@@ -40,6 +75,8 @@ impl ClientError {
 pub struct Client {
     servers: Vec<String>,
     http: reqwest::Client,
+    /// The rustls configuration of `wss://` subscriptions; `None`: plain `http` and `ws`.
+    tls: Option<Arc<rustls::ClientConfig>>,
     /// The address that answered last, after following redirects: the leader, as far as
     /// we know. Tried before the list, which saves a redirect per call.
     leader_hint: RwLock<Option<String>>,
@@ -48,10 +85,27 @@ pub struct Client {
 impl Client {
     /// `servers` are `host:port` of the cluster's nodes (one is enough, more give failover).
     pub fn new(servers: Vec<String>) -> Client {
+        Self::with_tls(servers, None).expect("an HTTP client")
+    }
+
+    /// A client that speaks HTTPS and `wss` to the servers when `tls` is given.
+    pub fn with_tls(servers: Vec<String>, tls: Option<&TlsSettings>) -> Result<Client, TlsError> {
         assert!(!servers.is_empty(), "a client needs at least one server");
         // A node that is down must cost a failed connect, not a hung call.
-        let http = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT).build().expect("an HTTP client");
-        Client { servers, http, leader_hint: RwLock::new(None) }
+        let builder = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT);
+        let (http, tls) = match tls {
+            Some(settings) => {
+                let config = settings.client_config()?;
+                let http = builder.use_preconfigured_tls(config.clone()).build();
+                (http.map_err(|e| TlsError::Http(e.to_string()))?, Some(Arc::new(config)))
+            }
+            None => (builder.build().map_err(|e| TlsError::Http(e.to_string()))?, None),
+        };
+        Ok(Client { servers, http, tls, leader_hint: RwLock::new(None) })
+    }
+
+    fn scheme(&self) -> &'static str {
+        crate::tls::scheme(self.tls.is_some())
     }
 
     pub fn servers(&self) -> &[String] {
@@ -76,32 +130,34 @@ impl Client {
                     self.servers[(attempt - 1) % self.servers.len()].clone()
                 }
             };
-            let reason = match self.http.post(format!("http://{server}/api")).body(body.clone()).send().await {
-                Err(e) => {
-                    self.forget_leader(&server);
-                    e.to_string()
-                }
-                Ok(answer) => {
-                    let answered_by = answer.url().authority().to_string();
-                    let status = answer.status().as_u16();
-                    let bytes = answer.bytes().await.map_err(|e| ClientError::Decode(e.to_string()))?;
-                    let reply: RpcReply = serde_json::from_slice(&bytes)
-                        .map_err(|_| ClientError::Decode(String::from_utf8_lossy(&bytes).into_owned()))?;
-                    match reply.into_result() {
-                        // No leader yet (an election is on): another node may know one.
-                        Err(failure) if status == 503 && failure.status == 503 => {
-                            self.forget_leader(&server);
-                            failure.message
-                        }
-                        result => {
-                            if let Ok(mut hint) = self.leader_hint.write() {
-                                *hint = Some(answered_by);
+            let reason =
+                match self.http.post(format!("{}://{server}/api", self.scheme())).body(body.clone()).send().await {
+                    Err(e) if is_tls_refusal(&e) => return Err(ClientError::Tls { server, reason: describe(&e) }),
+                    Err(e) => {
+                        self.forget_leader(&server);
+                        describe(&e)
+                    }
+                    Ok(answer) => {
+                        let answered_by = answer.url().authority().to_string();
+                        let status = answer.status().as_u16();
+                        let bytes = answer.bytes().await.map_err(|e| ClientError::Decode(e.to_string()))?;
+                        let reply: RpcReply = serde_json::from_slice(&bytes)
+                            .map_err(|_| ClientError::Decode(String::from_utf8_lossy(&bytes).into_owned()))?;
+                        match reply.into_result() {
+                            // No leader yet (an election is on): another node may know one.
+                            Err(failure) if status == 503 && failure.status == 503 => {
+                                self.forget_leader(&server);
+                                failure.message
                             }
-                            return result.map_err(ClientError::Server);
+                            result => {
+                                if let Ok(mut hint) = self.leader_hint.write() {
+                                    *hint = Some(answered_by);
+                                }
+                                return result.map_err(ClientError::Server);
+                            }
                         }
                     }
-                }
-            };
+                };
             if started.elapsed() > FAILOVER_WINDOW {
                 return Err(ClientError::Unreachable(reason));
             }
@@ -131,9 +187,8 @@ impl Client {
         let text = serde_json::to_string(&request).map_err(|e| ClientError::Decode(e.to_string()))?;
         let mut unreachable = String::new();
         for server in &self.servers {
-            let connecting = tokio_tungstenite::connect_async(format!("ws://{server}/pubsub"));
-            let mut socket = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
-                Ok(Ok((socket, _))) => socket,
+            let mut socket = match tokio::time::timeout(CONNECT_TIMEOUT, self.websocket(server)).await {
+                Ok(Ok(socket)) => socket,
                 Ok(Err(e)) => {
                     unreachable = e.to_string();
                     continue;
@@ -158,6 +213,29 @@ impl Client {
         Err(ClientError::Unreachable(unreachable))
     }
 
+    /// A `/pubsub` websocket to `server`: `wss` over rustls when the client speaks TLS.
+    async fn websocket(&self, server: &str) -> Result<Socket, String> {
+        let Some(config) = &self.tls else {
+            let (socket, _) =
+                tokio_tungstenite::connect_async(format!("ws://{server}/pubsub")).await.map_err(|e| e.to_string())?;
+            return Ok(socket);
+        };
+        let host = server.rsplit_once(':').map_or(server, |(host, _)| host);
+        let name = rustls::pki_types::ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']'))
+            .map_err(|e| format!("{server}: {e}"))?
+            .to_owned();
+        let tcp = tokio::net::TcpStream::connect(server).await.map_err(|e| format!("{server}: {e}"))?;
+        let tls = tokio_rustls::TlsConnector::from(config.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("{server}: {e}"))?;
+        let stream = tokio_tungstenite::MaybeTlsStream::Rustls(tls);
+        let (socket, _) = tokio_tungstenite::client_async(format!("wss://{server}/pubsub"), stream)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(socket)
+    }
+
     /// Sends `message` and decodes the reply as `T`.
     pub async fn call<T: DeserializeOwned>(
         &self,
@@ -166,5 +244,25 @@ impl Client {
     ) -> Result<T, ClientError> {
         let json = self.send(key, &message.into()).await?;
         serde_json::from_slice(&json).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("error sending request")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn a_tls_refusal_is_found_below_the_io_error_and_described() {
+        let refused =
+            Outer(std::io::Error::other(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)));
+        assert!(is_tls_refusal(&refused));
+        assert!(describe(&refused).contains("invalid peer certificate"), "{}", describe(&refused));
+        let down = Outer(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(!is_tls_refusal(&down));
+        assert!(describe(&down).starts_with("error sending request: "), "{}", describe(&down));
     }
 }

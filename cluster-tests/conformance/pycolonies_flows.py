@@ -1,6 +1,8 @@
 """ColonyOS's Python SDK (pycolonies), unmodified, against a colonies-rs cluster.
 
-Usage: python pycolonies_flows.py HOST PORT   (point it at a follower: calls are redirected)
+Usage: python pycolonies_flows.py HOST PORT [tls]   (point it at a follower: calls are redirected)
+With "tls" every call goes over HTTPS and wait() over wss; pycolonies always verifies, so
+the CA comes from REQUESTS_CA_BUNDLE (requests) and WEBSOCKET_CLIENT_CA_BUNDLE (websocket-client).
 Every check raises on failure; the last line printed is "ok: N flows".
 """
 import requests
@@ -16,7 +18,8 @@ from model import Workflow
 SERVER_PRVKEY = "fcc79953d8a751bf41db661592dc34d30004b1a651ffa0725b03ac227641499d"
 
 host, port = sys.argv[1], int(sys.argv[2])
-client = Colonies(host, port)
+tls = sys.argv[3:] == ["tls"]
+client = Colonies(host, port, tls=tls)
 crypto = Crypto()
 
 
@@ -236,7 +239,7 @@ def subscribe_processes_hears_new_work():
     msg = {"colonyname": colonyname, "executortype": "py", "state": Colonies.WAITING, "timeout": 10,
            "msgtype": "subscribeprocessesmsg"}
     payload = base64.b64encode(json.dumps(msg).encode()).decode()
-    ws = create_connection(f"ws://{host}:{port}/pubsub", timeout=15)
+    ws = create_connection(f"{'wss' if tls else 'ws'}://{host}:{port}/pubsub", timeout=15)
     ws.send(json.dumps({"payloadtype": msg["msgtype"], "payload": payload, "signature": crypto.sign(payload, executor_prvkey)}))
     time.sleep(0.5)  # the subscription is registered once the first frame is read
     submitted = client.submit_func_spec(func_spec("announced", [], colonyname, "py"), executor_prvkey)

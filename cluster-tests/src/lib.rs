@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The dev server key's id (§8.1 of the spec), owner of every test cluster.
@@ -136,7 +136,51 @@ pub struct Cluster {
     pub nodes: Vec<Node>,
     /// Extra flags for every node (e.g. `--forward`).
     pub extra_args: Vec<String>,
+    /// The cluster's certificates when its nodes speak TLS (`start_tls`).
+    pub tls: Option<TlsFiles>,
     _dir: tempfile::TempDir,
+}
+
+/// The files of a TLS cluster, made by `colonies security certs`: a cluster CA and one node
+/// certificate for `localhost` and `127.0.0.1` that every node shows (mutual TLS).
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl TlsFiles {
+    /// A new CA and node certificate in `dir`, made with the binary under test.
+    pub fn generate(dir: &Path) -> TlsFiles {
+        let output = Command::new(colonies_binary())
+            .args(["security", "certs", "--node", "node=localhost,127.0.0.1", "--out"])
+            .arg(dir)
+            .output()
+            .expect("running colonies security certs");
+        assert!(output.status.success(), "security certs failed: {}", String::from_utf8_lossy(&output.stderr));
+        TlsFiles { ca: dir.join("ca.pem"), cert: dir.join("node.pem"), key: dir.join("node-key.pem") }
+    }
+
+    /// The node flags that serve TLS with these files.
+    pub fn node_args(&self) -> Vec<String> {
+        let path = |p: &Path| p.display().to_string();
+        vec![
+            "--tls".into(),
+            "--tls-cert".into(),
+            path(&self.cert),
+            "--tls-key".into(),
+            path(&self.key),
+            "--tls-cluster-ca".into(),
+            path(&self.ca),
+        ]
+    }
+
+    /// A client configuration that trusts the cluster CA (and shows no certificate).
+    pub fn client_config(&self) -> Arc<rustls::ClientConfig> {
+        let settings = colonies_client::tls::TlsSettings { ca: Some(self.ca.clone()), ..Default::default() };
+        Arc::new(settings.client_config().expect("a TLS client configuration"))
+    }
 }
 
 impl Cluster {
@@ -151,7 +195,20 @@ impl Cluster {
 
     /// Starts one node per placement, node ids 1, 2, ... in order.
     pub fn start_placed(placements: &[Placement], extra_args: &[&str]) -> Cluster {
+        Self::start_configured(placements, extra_args, false)
+    }
+
+    /// Starts `size` nodes that serve HTTPS and speak mutual TLS between them, with a
+    /// cluster CA made for the test.
+    pub fn start_tls(size: usize) -> Cluster {
+        Self::start_configured(&vec![Placement::default(); size], &[], true)
+    }
+
+    fn start_configured(placements: &[Placement], extra_args: &[&str], tls: bool) -> Cluster {
         let dir = tempfile::tempdir().expect("temp dir");
+        let tls = tls.then(|| TlsFiles::generate(&dir.path().join("tls")));
+        let mut extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        extra_args.extend(tls.iter().flat_map(TlsFiles::node_args));
         let nodes = (1..)
             .zip(placements)
             .map(|(id, placement)| Node {
@@ -165,7 +222,7 @@ impl Cluster {
                 exit: None,
             })
             .collect();
-        let mut cluster = Cluster { nodes, extra_args: extra_args.iter().map(|s| s.to_string()).collect(), _dir: dir };
+        let mut cluster = Cluster { nodes, extra_args, tls, _dir: dir };
         for i in 0..placements.len() {
             cluster.spawn(i);
         }
@@ -197,13 +254,27 @@ impl Cluster {
 
     /// Runs `colonies cluster ...` against node `via`; returns whether it succeeded.
     pub fn cluster_command(&self, via: usize, args: &[&str]) -> bool {
-        Command::new(colonies_binary())
-            .arg("cluster")
-            .args(args)
-            .args(["--server", &self.nodes[via].addr()])
-            .env("COLONIES_CLUSTER_SECRET", CLUSTER_SECRET)
-            .status()
-            .is_ok_and(|s| s.success())
+        let mut command = Command::new(colonies_binary());
+        command.arg("cluster").args(args).args(["--server", &self.nodes[via].addr()]);
+        if let Some(tls) = &self.tls {
+            // Membership changes are peer routes: the node certificate is the credential.
+            command.env("COLONIES_TLS", "true").env("COLONIES_TLS_CA", &tls.ca);
+            command.env("COLONIES_TLSCERT", &tls.cert).env("COLONIES_TLSKEY", &tls.key);
+        }
+        command.env("COLONIES_CLUSTER_SECRET", CLUSTER_SECRET).status().is_ok_and(|s| s.success())
+    }
+
+    /// A GET to `addr` over HTTPS when the cluster speaks TLS, else plain HTTP.
+    pub fn get(&self, addr: &str, path: &str, headers: &str) -> Option<(u16, String)> {
+        match &self.tls {
+            Some(tls) => https_get_with(addr, path, headers, tls.client_config()),
+            None => http_get_with(addr, path, headers),
+        }
+    }
+
+    /// `get` with the cluster secret, which `/cluster` and `/cluster/digest` require.
+    pub fn admin_get(&self, addr: &str, path: &str) -> Option<(u16, String)> {
+        self.get(addr, path, &secret_header())
     }
 
     /// Starts node `i` (again) with its datadir.
@@ -266,7 +337,7 @@ impl Cluster {
             if !self.nodes[i].is_running() {
                 continue;
             }
-            while http_get(&self.nodes[i].addr(), "/health").is_none_or(|(status, _)| status != 200) {
+            while self.get(&self.nodes[i].addr(), "/health", "").is_none_or(|(status, _)| status != 200) {
                 assert!(Instant::now() < deadline, "node {} never became healthy:\n{}", i + 1, self.nodes[i].log());
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -315,7 +386,7 @@ impl Cluster {
 
     /// (last applied index, state digest) of node `i`, if it answers.
     pub fn digest(&self, i: usize) -> Option<(u64, String)> {
-        let (_, body) = admin_get(&self.nodes[i].addr(), "/cluster/digest")?;
+        let (_, body) = self.admin_get(&self.nodes[i].addr(), "/cluster/digest")?;
         Some((number_after(&body, "last_applied")?, string_after(&body, "digest")?))
     }
 
@@ -361,7 +432,7 @@ impl Cluster {
         let deadline = Instant::now() + within;
         for i in 0..self.nodes.len() {
             while self.nodes[i].is_running()
-                && http_get(&self.nodes[i].addr(), "/health").is_none_or(|(status, _)| status != 200)
+                && self.get(&self.nodes[i].addr(), "/health", "").is_none_or(|(status, _)| status != 200)
             {
                 if Instant::now() >= deadline {
                     return false;
@@ -377,9 +448,11 @@ impl Cluster {
     pub fn ready_within(&mut self, i: usize, within: Duration) -> bool {
         let deadline = Instant::now() + within;
         while self.nodes[i].is_running() {
-            let ready = match http_get(&self.nodes[i].addr(), "/ready") {
+            let ready = match self.get(&self.nodes[i].addr(), "/ready", "") {
                 Some((200, _)) => true,
-                Some((404, _)) => http_get(&self.nodes[i].addr(), "/health").is_some_and(|(status, _)| status == 200),
+                Some((404, _)) => {
+                    self.get(&self.nodes[i].addr(), "/health", "").is_some_and(|(status, _)| status == 200)
+                }
                 _ => false,
             };
             if ready {
@@ -395,12 +468,12 @@ impl Cluster {
 
     /// The leader node `i` names in `/cluster`, if it answers and names one.
     pub fn leader_seen_by(&self, i: usize) -> Option<u64> {
-        admin_get(&self.nodes[i].addr(), "/cluster").and_then(|(_, body)| leader_of(&body))
+        self.admin_get(&self.nodes[i].addr(), "/cluster").and_then(|(_, body)| leader_of(&body))
     }
 
     /// A field of node `i`'s `/cluster` status.
     pub fn status_number(&self, i: usize, field: &str) -> Option<u64> {
-        let (_, body) = admin_get(&self.nodes[i].addr(), "/cluster")?;
+        let (_, body) = self.admin_get(&self.nodes[i].addr(), "/cluster")?;
         number_after(&body, field)
     }
 }
@@ -453,17 +526,47 @@ pub fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
 
 /// A GET with the cluster secret, which `/cluster` and `/cluster/digest` require.
 pub fn admin_get(addr: &str, path: &str) -> Option<(u16, String)> {
-    http_get_with(addr, path, &format!("x-colonies-cluster-secret: {CLUSTER_SECRET}\r\n"))
+    http_get_with(addr, path, &secret_header())
+}
+
+fn secret_header() -> String {
+    format!("x-colonies-cluster-secret: {CLUSTER_SECRET}\r\n")
+}
+
+fn connect(addr: &str) -> Option<TcpStream> {
+    let socket: SocketAddr = addr.parse().ok()?;
+    let stream = TcpStream::connect_timeout(&socket, Duration::from_secs(1)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(15))).ok()?;
+    Some(stream)
 }
 
 /// A GET with extra header lines (each ending in CRLF).
 pub fn http_get_with(addr: &str, path: &str, headers: &str) -> Option<(u16, String)> {
-    let socket: SocketAddr = addr.parse().ok()?;
-    let mut stream = TcpStream::connect_timeout(&socket, Duration::from_secs(1)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(15))).ok()?;
+    exchange(connect(addr)?, addr, path, headers)
+}
+
+/// `http_get_with` over TLS with `config`; the server name is the address's IP.
+pub fn https_get_with(
+    addr: &str,
+    path: &str,
+    headers: &str,
+    config: Arc<rustls::ClientConfig>,
+) -> Option<(u16, String)> {
+    let ip: SocketAddr = addr.parse().ok()?;
+    let name = rustls::pki_types::ServerName::IpAddress(ip.ip().into());
+    let connection = rustls::ClientConnection::new(config, name).ok()?;
+    exchange(rustls::StreamOwned::new(connection, connect(addr)?), addr, path, headers)
+}
+
+fn exchange(mut stream: impl Read + Write, addr: &str, path: &str, headers: &str) -> Option<(u16, String)> {
     write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
+    let mut bytes = Vec::new();
+    // A TLS peer may close without close_notify; what arrived before still counts.
+    let read = stream.read_to_end(&mut bytes);
+    if bytes.is_empty() {
+        read.ok()?;
+    }
+    let response = String::from_utf8_lossy(&bytes).into_owned();
     let status = response.split_whitespace().nth(1)?.parse().ok()?;
     let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     Some((status, body))

@@ -132,3 +132,30 @@ async fn the_compose_file_starts_a_working_three_node_cluster() {
         assert!(colonies.iter().any(|c| c.name == "compose"), "{addr}: {colonies:?}");
     }
 }
+
+/// docker-compose.tls.yml gives every node of docker-compose.yml TLS with its own
+/// certificate, and its `certs` service makes exactly those certificates, each naming the
+/// node's compose name (peers), localhost (published ports) and 127.0.0.1 (health check).
+#[test]
+fn the_tls_variant_covers_every_node_with_its_own_certificate() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docker/docker-compose.tls.yml");
+    let mut tls: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    tls.apply_merge().expect("merge keys resolve");
+    let services = &tls["services"];
+    let certs: Vec<&str> =
+        services["certs"]["command"].as_sequence().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(certs[..2], ["security", "certs"]);
+    let nodes = compose_services();
+    let made: Vec<&str> = certs.windows(2).filter(|w| w[0] == "--node").map(|w| w[1]).collect();
+    assert_eq!(made.len(), nodes.len(), "one certificate per node: {made:?}");
+    for node in &nodes {
+        let name = &node.name;
+        assert!(made.contains(&format!("{name}={name},localhost,127.0.0.1").as_str()), "{name} in {made:?}");
+        let env = &services[name.as_str()]["environment"];
+        assert_eq!(env["COLONIES_TLS"].as_str(), Some("true"), "{name}");
+        assert_eq!(env["COLONIES_TLSCERT"].as_str(), Some(format!("/etc/colonies/tls/{name}.pem").as_str()));
+        assert_eq!(env["COLONIES_TLSKEY"].as_str(), Some(format!("/etc/colonies/tls/{name}-key.pem").as_str()));
+        assert_eq!(env["COLONIES_TLS_CLUSTER_CA"].as_str(), Some("/etc/colonies/tls/ca.pem"));
+        assert_eq!(env["COLONIES_TLS_CA"].as_str(), Some("/etc/colonies/tls/ca.pem"), "{name}: the health check");
+    }
+}

@@ -44,6 +44,8 @@ pub struct Node {
     pub peers: Peers,
     pub forward: bool,
     pub http: reqwest::Client,
+    /// `https` when the node speaks TLS: the scheme of redirects and of calls to the leader.
+    pub scheme: &'static str,
     pub host: String,
     pub port: u16,
     /// The configured server owner, set in the state by the first leader.
@@ -253,8 +255,8 @@ async fn ensure_server_id(node: &Node) {
 
 async fn send_to_leader(node: &Node, to: Route, body: Bytes) -> Response {
     match to {
-        Route::Leader { addr, .. } if node.forward => routing::forward(&node.http, &addr, body).await,
-        Route::Leader { addr, .. } => routing::redirect(&addr),
+        Route::Leader { addr, .. } if node.forward => routing::forward(&node.http, node.scheme, &addr, body).await,
+        Route::Leader { addr, .. } => routing::redirect(node.scheme, &addr),
         Route::Here | Route::NoLeader => routing::no_leader(),
     }
 }

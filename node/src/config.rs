@@ -66,6 +66,8 @@ pub struct ServerConfig {
     /// the original. Calls without an `Origin` header (CLI, SDKs) are not affected.
     #[arg(long, env = "COLONIES_CORS_ORIGINS", value_delimiter = ',', value_parser = crate::cors::parse_origin)]
     pub cors_origins: Vec<String>,
+    #[command(flatten)]
+    pub tls: crate::tls::TlsConfig,
 }
 
 impl ServerConfig {

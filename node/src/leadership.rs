@@ -111,16 +111,17 @@ async fn leader_other_than(leader: &watch::Receiver<Option<u64>>, dead: Option<u
 /// proof, and a leader that is merely busy must not turn calls into errors.
 pub struct LeaderProbe {
     http: reqwest::Client,
+    scheme: &'static str,
 }
 
 impl LeaderProbe {
-    pub fn new(http: reqwest::Client) -> LeaderProbe {
-        LeaderProbe { http }
+    pub fn new(http: reqwest::Client, scheme: &'static str) -> LeaderProbe {
+        LeaderProbe { http, scheme }
     }
 
     /// Whether the leader at `addr` is alive, as far as a probe can tell.
     pub async fn answers(&self, addr: &str) -> bool {
-        let probe = self.http.get(format!("http://{addr}/health")).timeout(PROBE_TIMEOUT).send().await;
+        let probe = self.http.get(format!("{}://{addr}/health", self.scheme)).timeout(PROBE_TIMEOUT).send().await;
         !matches!(probe, Err(e) if e.is_connect())
     }
 

@@ -19,6 +19,7 @@ pub mod routing;
 mod server;
 mod startup;
 mod status;
+pub mod tls;
 mod verify;
 mod waiters;
 mod webui;

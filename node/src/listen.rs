@@ -1,11 +1,15 @@
 //! Accepting and serving connections with bounded resources (issue 13): a cap on open
 //! connections, a deadline for request headers (which hyper also applies to an idle
 //! keep-alive connection waiting for its next request), and the open-file limit raised so
-//! the cap, not the kernel, decides when new connections are turned away.
+//! the cap, not the kernel, decides when new connections are turned away. With TLS the same
+//! limits apply, and the handshake has its own deadline (`TLS_HANDSHAKE_TIMEOUT`).
 
+use crate::tls::TLS_HANDSHAKE_TIMEOUT;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
 
 /// The smallest read buffer hyper allows: a parked long-poll holds its connection's buffer
 /// for as long as it waits, and thousands of them wait at once. Larger bodies still stream
@@ -60,6 +64,7 @@ pub fn connection_cap(configured: usize, open_files: u64) -> usize {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
+    tls: Option<TlsAcceptor>,
     permits: Arc<Semaphore>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
@@ -88,19 +93,48 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let (app, tls) = (app.clone(), tls.clone());
+        // The handshake runs in the connection's own task, holding its permit: a slow one
+        // delays nobody else's accept and counts against the cap.
         tokio::spawn(async move {
-            let connection = hyper::server::conn::http1::Builder::new()
-                .max_buf_size(READ_BUFFER)
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .with_upgrades();
-            if let Err(e) = connection.await {
-                tracing::debug!("connection ended: {e}");
+            match tls {
+                None => serve_connection(stream, app, false).await,
+                Some(acceptor) => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => {
+                        // rustls has verified a certificate the client showed against the
+                        // cluster CA; only then is one present.
+                        let certified = stream.get_ref().1.peer_certificates().is_some();
+                        serve_connection(stream, app, certified).await;
+                    }
+                    Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
+                    Err(_) => tracing::debug!("TLS handshake not done within {TLS_HANDSHAKE_TIMEOUT:?}"),
+                },
             }
             drop(permit);
         });
+    }
+}
+
+/// Serves the requests of one connection; `certified` marks each of them with
+/// `ClusterCertificate` for the peer routes.
+async fn serve_connection<S>(stream: S, app: axum::Router, certified: bool)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let app = app.map_request(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+        if certified {
+            request.extensions_mut().insert(colonies_raft::ClusterCertificate);
+        }
+        request
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .max_buf_size(READ_BUFFER)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), hyper_util::service::TowerToHyperService::new(app))
+        .with_upgrades();
+    if let Err(e) = connection.await {
+        tracing::debug!("connection ended: {e}");
     }
 }
 

@@ -1,15 +1,17 @@
 //! Adding and removing nodes on a live cluster, one change at a time: a new node first
 //! joins as a learner and catches up, then becomes a voter (joint consensus underneath).
-//! The routes take the cluster secret, like the Raft routes: membership is cluster
-//! administration, not a ColonyOS RPC.
+//! The routes take the cluster's credentials, like the Raft routes (the secret, and with
+//! mutual TLS a certificate of the cluster CA): membership is cluster administration, not
+//! a ColonyOS RPC.
 
 use crate::api::Node;
 use crate::routing::{Route, route};
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
+use colonies_raft::PeerAuth;
 use openraft::{BasicNode, ChangeMembers};
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -24,14 +26,14 @@ pub struct NewMember {
 #[derive(Clone)]
 struct Admin {
     node: Arc<Node>,
-    secret: Arc<str>,
+    auth: PeerAuth,
 }
 
-pub fn router(node: Arc<Node>, secret: &str) -> Router {
+pub fn router(node: Arc<Node>, auth: PeerAuth) -> Router {
     Router::new()
         .route("/cluster/members", post(add))
         .route("/cluster/members/{nodeid}", delete(remove))
-        .with_state(Admin { node, secret: secret.into() })
+        .with_state(Admin { node, auth })
 }
 
 fn answer(status: StatusCode, message: &str) -> Response {
@@ -46,7 +48,7 @@ fn not_here(admin: &Admin, path: &str) -> Option<Response> {
         Route::Here => None,
         Route::Leader { addr, .. } => {
             let mut response = answer(StatusCode::TEMPORARY_REDIRECT, "not the leader");
-            if let Ok(location) = HeaderValue::from_str(&format!("http://{addr}{path}")) {
+            if let Ok(location) = HeaderValue::from_str(&format!("{}://{addr}{path}", admin.node.scheme)) {
                 response.headers_mut().insert(header::LOCATION, location);
             }
             Some(response)
@@ -58,13 +60,14 @@ fn not_here(admin: &Admin, path: &str) -> Option<Response> {
 /// `{"nodeid":N,"addr":"host:port"}` is far smaller than this.
 const MAX_MEMBER_BODY: usize = 4096;
 
-async fn add(State(admin): State<Admin>, headers: HeaderMap, body: axum::body::Body) -> Response {
-    // The secret is checked before the body is read: a stranger's body is never buffered.
-    let body = match colonies_raft::authorized_body(&headers, &admin.secret, body, MAX_MEMBER_BODY).await {
+async fn add(State(admin): State<Admin>, request: Request) -> Response {
+    // The credentials are checked before the body is read: a stranger's body is never buffered.
+    let (parts, body) = request.into_parts();
+    if let Some(refusal) = admin.auth.refusal(&parts) {
+        return answer(StatusCode::UNAUTHORIZED, refusal);
+    }
+    let body = match colonies_raft::network::bounded_body(body, MAX_MEMBER_BODY).await {
         Ok(body) => body,
-        Err(_) if !colonies_raft::authorized(&headers, &admin.secret) => {
-            return answer(StatusCode::UNAUTHORIZED, "missing or wrong cluster secret");
-        }
         Err(refusal) => return refusal,
     };
     let member: NewMember = match serde_json::from_slice(&body) {
@@ -91,9 +94,9 @@ async fn add(State(admin): State<Admin>, headers: HeaderMap, body: axum::body::B
     }
 }
 
-async fn remove(State(admin): State<Admin>, headers: HeaderMap, Path(nodeid): Path<u64>) -> Response {
-    if !colonies_raft::authorized(&headers, &admin.secret) {
-        return answer(StatusCode::UNAUTHORIZED, "missing or wrong cluster secret");
+async fn remove(State(admin): State<Admin>, Path(nodeid): Path<u64>, request: Request) -> Response {
+    if let Some(refusal) = admin.auth.refusal(&request.into_parts().0) {
+        return answer(StatusCode::UNAUTHORIZED, refusal);
     }
     if let Some(elsewhere) = not_here(&admin, &format!("/cluster/members/{nodeid}")) {
         return elsewhere;

@@ -44,8 +44,9 @@ pub fn no_leader() -> Response {
 }
 
 /// 307 keeps the method and body, so ColonyOS's Go and Python clients re-POST to the leader.
-pub fn redirect(addr: &str) -> Response {
-    let location = format!("http://{addr}/api");
+/// The scheme is this node's own: the leader speaks TLS when this node does.
+pub fn redirect(scheme: &str, addr: &str) -> Response {
+    let location = format!("{scheme}://{addr}/api");
     let mut response = failure(307, &texts::not_the_leader(&location));
     *response.status_mut() = StatusCode::TEMPORARY_REDIRECT;
     if let Ok(value) = HeaderValue::from_str(&location) {
@@ -55,8 +56,8 @@ pub fn redirect(addr: &str) -> Response {
 }
 
 /// Sends the request body to the leader and relays its answer.
-pub async fn forward(http: &reqwest::Client, addr: &str, body: Bytes) -> Response {
-    let url = format!("http://{addr}/api");
+pub async fn forward(http: &reqwest::Client, scheme: &str, addr: &str, body: Bytes) -> Response {
+    let url = format!("{scheme}://{addr}/api");
     match http.post(&url).body(body).send().await {
         Ok(answer) => {
             let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -88,8 +89,10 @@ mod tests {
 
     #[test]
     fn a_redirect_names_the_leader_api() {
-        let response = redirect("127.0.0.1:5002");
+        let response = redirect("http", "127.0.0.1:5002");
         assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
         assert_eq!(response.headers()[header::LOCATION], "http://127.0.0.1:5002/api");
+        let over_tls = redirect("https", "127.0.0.1:5002");
+        assert_eq!(over_tls.headers()[header::LOCATION], "https://127.0.0.1:5002/api", "the scheme is kept");
     }
 }

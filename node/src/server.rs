@@ -7,7 +7,8 @@ use crate::proposer::Proposer;
 use crate::startup::Gate;
 use crate::{leader, waiters::Waiters};
 use colonies_client::identity::RecentSigners;
-use colonies_raft::{FlushWatch, Network, Raft, open_stores, raft_config, raft_router};
+use colonies_client::tls::TlsSettings;
+use colonies_raft::{FlushWatch, Network, PeerAuth, Raft, open_stores, raft_config, raft_router};
 use openraft::BasicNode;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub enum NodeError {
     Listen { addr: String, source: std::io::Error },
     #[error("cannot create the data folder {path:?}: {source}")]
     DataDir { path: std::path::PathBuf, source: std::io::Error },
+    #[error("TLS: {0}")]
+    Tls(#[from] colonies_client::tls::TlsError),
     #[error("the Raft core stopped: {0}; exiting so that a supervisor can restart this node")]
     CoreStopped(String),
 }
@@ -43,6 +46,8 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
         return Err(NodeError::NotAPeer(config.nodeid));
     }
     crate::config::check_secret(&config.cluster_secret).map_err(NodeError::WeakSecret)?;
+    // Certificates are read before anything else starts: a bad path fails the start.
+    let tls = config.tls.load()?;
     let open_files = crate::listen::raise_open_file_limit().unwrap_or_else(|e| {
         tracing::warn!("cannot read the open-file limit: {e}");
         1024
@@ -56,15 +61,19 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|source| NodeError::Listen { addr: addr.clone(), source })?;
-    tracing::info!(node = config.nodeid, %addr, open_files, connection_cap, "listening; loading the state");
+    let scheme = colonies_client::tls::scheme(tls.is_some());
+    let mutual = tls.as_ref().is_some_and(|tls| tls.mutual);
+    tracing::info!(node = config.nodeid, %addr, scheme, mutual, open_files, connection_cap, "listening; loading the state");
     let gate = Gate::default();
+    let acceptor = tls.as_ref().map(|tls| tls.acceptor.clone());
+    let peers = tls.map(|tls| tls.peers);
     // Stopped by aborting the task, when the node stops.
-    let serving = crate::listen::serve(listener, gate.router(), connections.clone(), std::future::pending());
+    let serving = crate::listen::serve(listener, gate.router(), acceptor, connections.clone(), std::future::pending());
     let server = tokio::spawn(serving);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let outcome = tokio::select! {
-        started = start(&config, &gate, connections) => match started {
+        started = start(&config, &gate, connections, peers.as_ref(), mutual) => match started {
             Ok((raft, flushes)) => {
                 let outcome = tokio::select! {
                     () = &mut shutdown => Ok(()),
@@ -93,11 +102,21 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
 
 /// Opens the stores, starts Raft (which re-applies the log since the last snapshot), opens
 /// the gate to the full API and starts the leader's duties.
+/// `peers`: how the node calls its peers over TLS (`None`: plain HTTP); `mutual`: whether
+/// the peer routes require a certificate of the cluster CA.
 async fn start(
     config: &ServerConfig,
     gate: &Gate,
     connections: Arc<tokio::sync::Semaphore>,
+    peers: Option<&TlsSettings>,
+    mutual: bool,
 ) -> Result<(Raft, FlushWatch), NodeError> {
+    let scheme = colonies_client::tls::scheme(peers.is_some());
+    // The Raft network keeps its own connection pool, apart from the API's calls.
+    let http_client = || match peers {
+        Some(settings) => settings.http_client(reqwest::Client::builder()),
+        None => Ok(reqwest::Client::new()),
+    };
     let (log_store, state_machine) = open_stores(&config.datadir)?;
     let flushes = state_machine.flush_watch();
     let state = state_machine.state();
@@ -106,7 +125,7 @@ async fn start(
     let raft = Raft::new(
         config.nodeid,
         Arc::new(raft_config(config.snapshot_logs)),
-        Network::new(&config.cluster_secret),
+        Network::new(&config.cluster_secret, http_client()?, scheme),
         log_store,
         state_machine,
     )
@@ -115,7 +134,7 @@ async fn start(
     let proposer = Proposer::start(raft.clone());
     let waiters = Waiters::start(events);
     let leader = watch_routable_leader(raft.clone());
-    let http = reqwest::Client::new();
+    let http = http_client()?;
     let node = Arc::new(Node {
         id: config.nodeid,
         raft: raft.clone(),
@@ -125,6 +144,7 @@ async fn start(
         peers: config.peers.clone(),
         forward: config.forward,
         http: http.clone(),
+        scheme,
         host: config.host.clone(),
         port: config.port,
         serverid: config.serverid.clone(),
@@ -133,7 +153,7 @@ async fn start(
         catch_up: CatchUp::default(),
         leader,
         retention: config.retention(),
-        probe: LeaderProbe::new(http.clone()),
+        probe: LeaderProbe::new(http.clone(), scheme),
         max_body: config.max_body,
         verifier: Default::default(),
         bodies: crate::body::BodyBudget::new(crate::body::MAX_BODY_BYTES_IN_FLIGHT.max(config.max_body)),
@@ -144,10 +164,11 @@ async fn start(
         liveness: crate::liveness::Liveness::new(config.stale_policy()),
         origins: crate::cors::AllowedOrigins::from_list(&config.cors_origins),
     });
+    let auth = PeerAuth::new(&config.cluster_secret, mutual);
     gate.open(
         api::router(node.clone())
-            .merge(crate::membership::router(node.clone(), &config.cluster_secret))
-            .merge(raft_router(raft.clone(), &config.cluster_secret)),
+            .merge(crate::membership::router(node.clone(), auth.clone()))
+            .merge(raft_router(raft.clone(), auth)),
     );
     tracing::info!(node = config.nodeid, "state loaded; serving");
     if !config.join {

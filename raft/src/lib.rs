@@ -24,7 +24,7 @@ use std::io::Cursor;
 
 pub use config::raft_config;
 pub use log_store::LogStore;
-pub use network::{Network, authorized, authorized_body, raft_router, unauthorized};
+pub use network::{ClusterCertificate, Network, PeerAuth, authorized, raft_router, unauthorized};
 pub use state_machine::{StateHandle, StateMachineStore};
 
 /// One Raft entry: the client commands the leader batched together.

@@ -2,6 +2,8 @@
 //!
 //! Every call carries the cluster secret in a header, and the routes refuse a caller
 //! without it (design note 8): reaching a node's port is not enough to append to its log.
+//! With TLS the calls go over HTTPS (the secret is never sent in clear), and with a cluster
+//! CA (mutual TLS) a caller must also have shown a certificate that CA signed (issue 13).
 
 use crate::codec::{CodecError, decode, encode};
 use crate::{Raft, TypeConfig};
@@ -45,11 +47,14 @@ pub const MIN_RPC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 pub struct Network {
     http: reqwest::Client,
     secret: Arc<str>,
+    scheme: &'static str,
 }
 
 impl Network {
-    pub fn new(secret: &str) -> Network {
-        Network { http: reqwest::Client::new(), secret: secret.into() }
+    /// `http` carries the node's TLS settings (the cluster CA and its own certificate), and
+    /// `scheme` is `https` when the nodes speak TLS.
+    pub fn new(secret: &str, http: reqwest::Client, scheme: &'static str) -> Network {
+        Network { http, secret: secret.into(), scheme }
     }
 }
 
@@ -66,7 +71,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
     async fn new_client(&mut self, target: u64, node: &BasicNode) -> PeerClient {
         PeerClient {
             target,
-            base: format!("http://{}/raft", node.addr),
+            base: format!("{}://{}/raft", self.scheme, node.addr),
             http: self.http.clone(),
             secret: self.secret.clone(),
         }
@@ -138,7 +143,44 @@ impl RaftNetwork<TypeConfig> for PeerClient {
 #[derive(Clone)]
 struct Peer {
     raft: Raft,
+    auth: PeerAuth,
+}
+
+/// Put on every request of a TLS connection whose client showed a certificate the cluster
+/// CA signed (the listener verified it during the handshake).
+#[derive(Clone, Copy, Debug)]
+pub struct ClusterCertificate;
+
+/// What a caller of a peer route (Raft, membership) must show: the cluster secret, and with
+/// mutual TLS a certificate of the cluster CA as well.
+#[derive(Clone)]
+pub struct PeerAuth {
     secret: Arc<str>,
+    certificate_required: bool,
+}
+
+impl PeerAuth {
+    pub fn new(secret: &str, certificate_required: bool) -> PeerAuth {
+        PeerAuth { secret: secret.into(), certificate_required }
+    }
+
+    /// Why `parts` may not use a peer route (an answer for a 401), if it may not.
+    pub fn refusal(&self, parts: &axum::http::request::Parts) -> Option<&'static str> {
+        if self.certificate_required && parts.extensions.get::<ClusterCertificate>().is_none() {
+            return Some("no client certificate of the cluster CA");
+        }
+        (!authorized(&parts.headers, &self.secret)).then_some(WRONG_SECRET)
+    }
+
+    /// The body of a caller that has shown the cluster's credentials, up to `limit` bytes;
+    /// a caller without them is answered before a byte of its body is read.
+    pub async fn body(&self, request: axum::extract::Request, limit: usize) -> Result<axum::body::Bytes, Response> {
+        let (parts, body) = request.into_parts();
+        if let Some(refusal) = self.refusal(&parts) {
+            return Err((StatusCode::UNAUTHORIZED, refusal).into_response());
+        }
+        bounded_body(body, limit).await
+    }
 }
 
 /// Compares in time independent of where the first difference is.
@@ -151,23 +193,16 @@ pub fn authorized(headers: &HeaderMap, secret: &str) -> bool {
     headers.get(SECRET_HEADER).is_some_and(|given| same_secret(given.as_bytes(), secret.as_bytes()))
 }
 
+const WRONG_SECRET: &str = "missing or wrong cluster secret";
+
 /// The refusal of a peer call without the cluster secret.
 pub fn unauthorized() -> Response {
-    (StatusCode::UNAUTHORIZED, "missing or wrong cluster secret").into_response()
+    (StatusCode::UNAUTHORIZED, WRONG_SECRET).into_response()
 }
 
-/// Reads the body of a caller that has shown the cluster secret, up to `limit` bytes. A
-/// caller without it is answered before a byte of its body is read, so a stranger cannot
-/// make a node buffer anything.
-pub async fn authorized_body(
-    headers: &HeaderMap,
-    secret: &str,
-    body: Body,
-    limit: usize,
-) -> Result<axum::body::Bytes, Response> {
-    if !authorized(headers, secret) {
-        return Err(unauthorized());
-    }
+/// Reads a body up to `limit` bytes within `PEER_BODY_TIMEOUT`. Only called once the
+/// caller has shown its credentials, so a stranger cannot make a node buffer anything.
+pub async fn bounded_body(body: Body, limit: usize) -> Result<axum::body::Bytes, Response> {
     if body.size_hint().lower() > limit as u64 {
         return Err((StatusCode::PAYLOAD_TOO_LARGE, format!("body larger than {limit} bytes")).into_response());
     }
@@ -181,8 +216,7 @@ pub async fn authorized_body(
 /// Decodes the request, runs it, and encodes openraft's result (errors included).
 async fn serve<Req, Resp, Fut>(
     peer: Peer,
-    headers: HeaderMap,
-    body: Body,
+    request: axum::extract::Request,
     limit: usize,
     run: impl FnOnce(Raft, Req) -> Fut,
 ) -> Response
@@ -191,7 +225,7 @@ where
     Resp: Serialize,
     Fut: std::future::Future<Output = Resp>,
 {
-    let body = match authorized_body(&headers, &peer.secret, body, limit).await {
+    let body = match peer.auth.body(request, limit).await {
         Ok(body) => body,
         Err(refusal) => return refusal,
     };
@@ -212,28 +246,28 @@ fn not_a_raft_request(e: &CodecError) -> String {
 }
 
 /// The peer routes of a node: `/raft/append`, `/raft/vote`, `/raft/snapshot`.
-pub fn raft_router(raft: Raft, secret: &str) -> Router {
-    let peer = Peer { raft, secret: secret.into() };
+pub fn raft_router(raft: Raft, auth: PeerAuth) -> Router {
+    let peer = Peer { raft, auth };
     Router::new()
         .route(
             "/raft/append",
-            post(|State(p): State<Peer>, h: HeaderMap, b: Body| {
-                serve(p, h, b, MAX_APPEND_BODY, |raft, r: AppendEntriesRequest<TypeConfig>| async move {
-                    raft.append_entries(r).await
+            post(|State(p): State<Peer>, r: axum::extract::Request| {
+                serve(p, r, MAX_APPEND_BODY, |raft, q: AppendEntriesRequest<TypeConfig>| async move {
+                    raft.append_entries(q).await
                 })
             }),
         )
         .route(
             "/raft/vote",
-            post(|State(p): State<Peer>, h: HeaderMap, b: Body| {
-                serve(p, h, b, MAX_VOTE_BODY, |raft, r: VoteRequest<u64>| async move { raft.vote(r).await })
+            post(|State(p): State<Peer>, r: axum::extract::Request| {
+                serve(p, r, MAX_VOTE_BODY, |raft, q: VoteRequest<u64>| async move { raft.vote(q).await })
             }),
         )
         .route(
             "/raft/snapshot",
-            post(|State(p): State<Peer>, h: HeaderMap, b: Body| {
-                serve(p, h, b, MAX_SNAPSHOT_BODY, |raft, r: InstallSnapshotRequest<TypeConfig>| async move {
-                    raft.install_snapshot(r).await
+            post(|State(p): State<Peer>, r: axum::extract::Request| {
+                serve(p, r, MAX_SNAPSHOT_BODY, |raft, q: InstallSnapshotRequest<TypeConfig>| async move {
+                    raft.install_snapshot(q).await
                 })
             }),
         )

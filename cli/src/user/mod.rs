@@ -53,6 +53,8 @@ pub struct Ctx {
     /// Print the spec's JSON instead of a table.
     #[arg(long, global = true)]
     pub json: bool,
+    #[command(flatten)]
+    pub tls: crate::tls::ClientTls,
 }
 
 /// Which key signs a call.
@@ -68,8 +70,8 @@ impl Ctx {
         if self.servers.is_empty() { vec![format!("{}:{}", self.host, self.port)] } else { self.servers.clone() }
     }
 
-    pub fn client(&self) -> Client {
-        Client::new(self.addresses())
+    pub fn client(&self) -> anyhow::Result<Client> {
+        self.tls.client(self.addresses())
     }
 
     pub fn key(&self, role: Role) -> anyhow::Result<PrivateKey> {
@@ -91,12 +93,12 @@ impl Ctx {
 
     pub async fn call<T: DeserializeOwned>(&self, role: Role, message: impl Into<Message>) -> anyhow::Result<T> {
         let key = self.key(role)?;
-        Ok(self.client().call(&key, message).await?)
+        Ok(self.client()?.call(&key, message).await?)
     }
 
     pub(crate) async fn send(&self, role: Role, message: impl Into<Message>) -> anyhow::Result<()> {
         let key = self.key(role)?;
-        self.client().send(&key, &message.into()).await?;
+        self.client()?.send(&key, &message.into()).await?;
         Ok(())
     }
 }

@@ -435,7 +435,7 @@ pub async fn attribute(ctx: &Ctx, command: AttributeCmd) -> anyhow::Result<()> {
 /// CLI's build, as the original prints both.
 pub async fn server_status(ctx: &Ctx) -> anyhow::Result<()> {
     let key = PrivateKey::generate();
-    let info: ServerInfo = ctx.client().call(&key, GetServerInfoMsg {}).await?;
+    let info: ServerInfo = ctx.client()?.call(&key, GetServerInfoMsg {}).await?;
     if ctx.json {
         return print_json(&info);
     }

@@ -65,7 +65,7 @@ pub async fn wait_until_done(ctx: &Ctx, processid: &str, limit: Duration) -> any
     use colonies_statemachine::model::ProcessState::{Cancelled, Failed, Success};
     const SUBSCRIPTION_SECONDS: i64 = 100;
     let key = ctx.key(Role::Caller)?;
-    let client = ctx.client();
+    let client = ctx.client()?;
     let begun = Instant::now();
     loop {
         let process: Process = client.call(&key, GetProcessMsg { processid: processid.into() }).await?;
