@@ -27,6 +27,9 @@ pub fn python_with_pycolonies() -> PathBuf {
     python
 }
 
+/// The flows of `conformance/pycolonies_flows.py`, whose last line says how many passed.
+pub const PYCOLONIES_FLOWS: usize = 13;
+
 /// A script of `cluster-tests/conformance/`.
 pub fn conformance_script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance").join(name)

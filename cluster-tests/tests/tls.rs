@@ -13,7 +13,7 @@ use colonies_client::messages::{
 };
 use colonies_client::rpc::Client;
 use colonies_client::tls::TlsSettings;
-use colonies_cluster_tests::python::{conformance_script, python_with_pycolonies};
+use colonies_cluster_tests::python::{PYCOLONIES_FLOWS, conformance_script, python_with_pycolonies};
 use colonies_cluster_tests::{TlsFiles, colonies_binary, http_get};
 use colonies_statemachine::model::{Colony, Process, ProcessState};
 use common::*;
@@ -127,7 +127,7 @@ async fn pycolonies_works_over_tls(python: std::path::PathBuf, port: &u16, tls: 
         tokio::time::timeout(Duration::from_secs(180), run).await.expect("the flows ended within 3 minutes").unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        output.status.success() && stdout.contains("ok: 12 flows"),
+        output.status.success() && stdout.contains(&format!("ok: {PYCOLONIES_FLOWS} flows")),
         "pycolonies flows over TLS failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
