@@ -12,6 +12,9 @@ use std::time::Duration;
 
 /// How long the Python loop runs; the leader dies about a second into it.
 const LOOP_SECONDS: f64 = 8.0;
+/// Calls in flight when the leader dies may be answered with an error (a submit, then the
+/// assign that finds nothing because of it): their outcome is unknown to the follower.
+const ANSWERED_ERRORS_AT_THE_KILL: usize = 2;
 
 /// Kills the Python client when the test ends, also on a failed assertion.
 struct Killed(Child);
@@ -23,9 +26,10 @@ impl Drop for Killed {
     }
 }
 
-/// pycolonies pointed at one follower submits, assigns and closes in a loop while the
-/// leader is SIGKILLed: no call fails, no process is created twice, and the loop goes on
-/// to its end after the failover.
+/// pycolonies pointed at one follower of a `--forward` cluster submits, assigns and closes
+/// in a loop while the leader is SIGKILLed: no call fails to reach the follower, at most
+/// the calls in flight at the kill get an error, no process is created twice, and the loop
+/// goes on to its end after the failover.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pycolonies_on_one_follower_rides_through_a_leader_kill() {
     let python = python_with_pycolonies();
@@ -69,17 +73,28 @@ async fn pycolonies_on_one_follower_rides_through_a_leader_kill() {
         panic!("no summary from the Python client: {summary:?}\n{stderr}\n{}", cluster.log_tails(30));
     };
     let summary: serde_json::Value = serde_json::from_str(&summary).expect("a JSON summary");
-    let failures = summary["failures"].as_array().expect("failures");
-    assert!(failures.is_empty(), "calls failed: {failures:#?}\n{}", cluster.log_tails(30));
-    let rounds = summary["rounds"].as_u64().expect("rounds");
+    let list = |name: &str| summary[name].as_array().cloned().unwrap_or_default();
+    let count = |value: &serde_json::Value| value.as_u64().unwrap_or_else(|| panic!("a count in {summary}"));
+    // The client is never left unable to reach the node it knows, nor sent to a dead one.
+    assert!(
+        list("client_side").is_empty(),
+        "calls failed on the client's side: {summary:#}\n{}",
+        cluster.log_tails(30)
+    );
+    // A write in flight at the kill may get an error (its outcome is unknown, and resending
+    // it could apply it twice); the next calls must not.
+    assert!(list("answered_errors").len() <= ANSWERED_ERRORS_AT_THE_KILL, "{summary:#}\n{}", cluster.log_tails(30));
+    let rounds = count(&summary["rounds"]);
     assert!(rounds > 0);
     assert!(
         summary["last_round_at"].as_f64().expect("last_round_at") > LOOP_SECONDS - 2.0,
         "the loop stopped completing rounds after the kill: {summary}"
     );
-    // One process per round, each closed once: none created twice, none left behind.
+    // Each submit call made at most one process: none was created twice.
     let stats = &summary["stats"];
-    assert_eq!(stats["successfulprocesses"].as_u64(), Some(rounds), "{summary}");
-    assert_eq!(stats["waitingprocesses"].as_u64(), Some(0), "{summary}");
-    assert_eq!(stats["runningprocesses"].as_u64(), Some(0), "{summary}");
+    let processes =
+        count(&stats["successfulprocesses"]) + count(&stats["waitingprocesses"]) + count(&stats["runningprocesses"]);
+    assert!(processes <= count(&summary["submits"]), "more processes than submits: {summary}");
+    assert_eq!(count(&stats["runningprocesses"]), 0, "{summary}");
+    assert!(count(&stats["successfulprocesses"]) >= rounds, "{summary}");
 }

@@ -12,7 +12,7 @@ use crate::leader::now;
 use crate::leadership::{CatchUp, CatchUpError, LeaderProbe};
 use crate::limits;
 use crate::proposer::{COMMIT_TIMEOUT, ProposeError, Proposer};
-use crate::routing::{self, Route, failure, route};
+use crate::routing::{self, Route, Undelivered, failure, route};
 use crate::verify::Prepared;
 use crate::waiters::Waiters;
 use axum::Router;
@@ -85,6 +85,11 @@ impl Node {
     pub async fn leader_to_use(&self) -> Option<u64> {
         let addresses = self.addresses();
         self.probe.leader_to_use(self.id, &self.leader, |id| addresses.0.get(&id).cloned()).await
+    }
+
+    /// The leader elected after `dead`, waiting up to `LEADER_WAIT` for one.
+    pub async fn next_leader(&self, dead: u64) -> Option<u64> {
+        crate::leadership::leader_other_than(&self.leader, Some(dead)).await
     }
 
     /// Every node this one knows an address for: the configured peers, updated by the
@@ -255,7 +260,23 @@ async fn ensure_server_id(node: &Node) {
 
 async fn send_to_leader(node: &Node, to: Route, body: Bytes) -> Response {
     match to {
-        Route::Leader { addr, .. } if node.forward => routing::forward(&node.http, node.scheme, &addr, body).await,
+        Route::Leader { id, addr } if node.forward => {
+            match routing::forward(&node.http, node.scheme, &addr, body.clone()).await {
+                Ok(answer) => answer,
+                // The leader died after it was found alive, and nothing reached it: a
+                // single-address client would get an error, so the call goes, once, to the
+                // next leader.
+                Err(Undelivered(unreachable)) => match node.next_leader(id).await {
+                    Some(next) if next != node.id => match node.addresses().0.get(&next) {
+                        Some(addr) => match routing::forward(&node.http, node.scheme, addr, body).await {
+                            Ok(answer) | Err(Undelivered(answer)) => answer,
+                        },
+                        None => unreachable,
+                    },
+                    _ => unreachable,
+                },
+            }
+        }
         Route::Leader { addr, .. } => routing::redirect(node.scheme, &addr),
         Route::Here | Route::NoLeader => routing::no_leader(),
     }

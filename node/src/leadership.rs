@@ -96,7 +96,7 @@ async fn leader_for_calls(leader: &watch::Receiver<Option<u64>>) -> Option<u64> 
 }
 
 /// Waits up to `LEADER_WAIT` for a known leader that is not `dead`.
-async fn leader_other_than(leader: &watch::Receiver<Option<u64>>, dead: Option<u64>) -> Option<u64> {
+pub async fn leader_other_than(leader: &watch::Receiver<Option<u64>>, dead: Option<u64>) -> Option<u64> {
     let mut leader = leader.clone();
     let known = tokio::time::timeout(LEADER_WAIT, leader.wait_for(|l| l.is_some() && *l != dead)).await;
     match known {

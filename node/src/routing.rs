@@ -55,21 +55,29 @@ pub fn redirect(scheme: &str, addr: &str) -> Response {
     response
 }
 
+/// A forwarded call that never reached the leader: its connection was refused, so nothing
+/// was sent and the call may go to another leader without being applied twice.
+#[derive(Debug)]
+pub struct Undelivered(pub Response);
+
 /// Sends the request body to the leader and relays its answer.
-pub async fn forward(http: &reqwest::Client, scheme: &str, addr: &str, body: Bytes) -> Response {
+pub async fn forward(http: &reqwest::Client, scheme: &str, addr: &str, body: Bytes) -> Result<Response, Undelivered> {
     let url = format!("{scheme}://{addr}/api");
     match http.post(&url).body(body).send().await {
         Ok(answer) => {
             let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-            match answer.bytes().await {
+            Ok(match answer.bytes().await {
                 Ok(bytes) => {
                     (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], bytes)
                         .into_response()
                 }
                 Err(e) => failure(502, &texts::leader_answer_cut(&e.to_string())),
-            }
+            })
         }
-        Err(e) => failure(503, &texts::leader_unreachable(addr, &e.to_string())),
+        Err(e) => {
+            let unreachable = failure(503, &texts::leader_unreachable(addr, &e.to_string()));
+            if e.is_connect() { Err(Undelivered(unreachable)) } else { Ok(unreachable) }
+        }
     }
 }
 
@@ -85,6 +93,20 @@ mod tests {
         assert_eq!(route(1, Some(2), &peers), Route::Leader { id: 2, addr: "b:2".into() });
         assert_eq!(route(1, None, &peers), Route::NoLeader);
         assert_eq!(route(1, Some(9), &peers), Route::NoLeader, "a leader we cannot address is no help");
+    }
+
+    /// A leader that died after the follower found it alive refuses the connection: the
+    /// follower must be told nothing was sent, so it can try the next leader.
+    #[tokio::test]
+    async fn a_forward_to_a_closed_port_is_undelivered() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = closed.local_addr().unwrap().to_string();
+        drop(closed);
+        let http = reqwest::Client::new();
+        match forward(&http, "http", &addr, Bytes::from_static(b"{}")).await {
+            Err(Undelivered(answer)) => assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE),
+            Ok(answer) => panic!("a refused connection was taken as delivered: {}", answer.status()),
+        }
     }
 
     #[test]
