@@ -32,6 +32,11 @@ pub enum ClientError {
     /// retry can change that, so the call ends at once.
     #[error("TLS with {server} failed: {reason}")]
     Tls { server: String, reason: String },
+    /// An earlier try may have reached the leader before its connection broke, and the
+    /// retry was refused: the refusal may be that try's own effect (a close retried after
+    /// it was applied finds the process closed), so whether the call took effect is unknown.
+    #[error("the outcome is unknown: an earlier try may have been applied ({earlier}), and the retry was refused: {}", .refusal.message)]
+    OutcomeUnknown { earlier: String, refusal: Failure },
 }
 
 /// An error with its causes on one line: reqwest's own text names only the URL, the cause
@@ -118,6 +123,8 @@ impl Client {
         let started = Instant::now();
         let mut attempt = 0usize;
         let mut hint = self.leader_hint.read().map(|hint| hint.clone()).unwrap_or_default();
+        // Set once a try failed after its request may have been sent (not at connecting).
+        let mut maybe_applied: Option<String> = None;
         loop {
             let server = match hint.take() {
                 Some(hint) => hint,
@@ -135,7 +142,11 @@ impl Client {
                     Err(e) if is_tls_refusal(&e) => return Err(ClientError::Tls { server, reason: describe(&e) }),
                     Err(e) => {
                         self.forget_leader(&server);
-                        describe(&e)
+                        let reason = describe(&e);
+                        if !e.is_connect() {
+                            maybe_applied = Some(reason.clone());
+                        }
+                        reason
                     }
                     Ok(answer) => {
                         let answered_by = answer.url().authority().to_string();
@@ -153,7 +164,12 @@ impl Client {
                                 if let Ok(mut hint) = self.leader_hint.write() {
                                     *hint = Some(answered_by);
                                 }
-                                return result.map_err(ClientError::Server);
+                                return match (result, maybe_applied) {
+                                    (Err(refusal), Some(earlier)) => {
+                                        Err(ClientError::OutcomeUnknown { earlier, refusal })
+                                    }
+                                    (result, _) => result.map_err(ClientError::Server),
+                                };
                             }
                         }
                     }
@@ -264,5 +280,40 @@ mod tests {
         let down = Outer(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
         assert!(!is_tls_refusal(&down));
         assert!(describe(&down).starts_with("error sending request: "), "{}", describe(&down));
+    }
+
+    /// The 30-minute chaos run: a close reached the leader, which applied it and died
+    /// before answering; the client's retry on the next leader was refused ("Tried to set
+    /// failed process as failed") and that refusal was returned as the call's answer,
+    /// though the call had taken effect. A refusal after a try that may have been applied
+    /// is no final answer.
+    #[tokio::test]
+    async fn a_refusal_after_a_try_that_may_have_been_applied_is_an_unknown_outcome() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let server = tokio::spawn(async move {
+            // The first try is read, then its connection dropped without an answer.
+            let (mut first, _) = listener.accept().await.unwrap();
+            let mut buffer = vec![0u8; 64 * 1024];
+            let _ = first.read(&mut buffer).await.unwrap();
+            drop(first);
+            // The retry is refused.
+            let (mut retry, _) = listener.accept().await.unwrap();
+            let _ = retry.read(&mut buffer).await.unwrap();
+            let body = serde_json::to_vec(&RpcReply::failure(400, "Tried to set failed process as failed")).unwrap();
+            let head =
+                format!("HTTP/1.1 400 Bad Request\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+            retry.write_all(head.as_bytes()).await.unwrap();
+            retry.write_all(&body).await.unwrap();
+        });
+        let client = Client::new(vec![addr]);
+        let key = PrivateKey::generate();
+        let message = Message::GetServerInfo(Default::default());
+        match client.send(&key, &message).await {
+            Err(ClientError::OutcomeUnknown { refusal, .. }) => assert_eq!(refusal.status, 400),
+            other => panic!("the retry's refusal was taken as the answer: {other:?}"),
+        }
+        server.await.unwrap();
     }
 }
