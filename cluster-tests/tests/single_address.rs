@@ -95,6 +95,9 @@ async fn pycolonies_on_one_follower_rides_through_a_leader_kill() {
     let processes =
         count(&stats["successfulprocesses"]) + count(&stats["waitingprocesses"]) + count(&stats["runningprocesses"]);
     assert!(processes <= count(&summary["submits"]), "more processes than submits: {summary}");
-    assert_eq!(count(&stats["runningprocesses"]), 0, "{summary}");
+    // A close in flight at the kill may not have been applied: its process runs on until
+    // its maxexectime requeues it.
+    let unknown_outcomes = list("answered_errors").len() as u64;
+    assert!(count(&stats["runningprocesses"]) <= unknown_outcomes, "{summary}");
     assert!(count(&stats["successfulprocesses"]) >= rounds, "{summary}");
 }

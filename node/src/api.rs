@@ -263,22 +263,22 @@ async fn send_to_leader(node: &Node, to: Route, body: Bytes) -> Response {
         Route::Leader { id, addr } if node.forward => {
             match routing::forward(&node.http, node.scheme, &addr, body.clone()).await {
                 Ok(answer) => answer,
-                // The leader died after it was found alive, and nothing reached it: a
-                // single-address client would get an error, so the call goes, once, to the
-                // next leader.
-                Err(Undelivered(unreachable)) => match node.next_leader(id).await {
-                    Some(next) if next != node.id => match node.addresses().0.get(&next) {
-                        Some(addr) => match routing::forward(&node.http, node.scheme, addr, body).await {
-                            Ok(answer) | Err(Undelivered(answer)) => answer,
-                        },
-                        None => unreachable,
-                    },
-                    _ => unreachable,
-                },
+                Err(Undelivered(unreachable)) => forward_to_next_leader(node, id, body).await.unwrap_or(unreachable),
             }
         }
         Route::Leader { addr, .. } => routing::redirect(node.scheme, &addr),
         Route::Here | Route::NoLeader => routing::no_leader(),
+    }
+}
+
+/// The leader `dead` died after it was found alive, and nothing reached it: a
+/// single-address client would get an error, so the call goes, once, to the next leader
+/// (if another node is elected within `LEADER_WAIT`).
+async fn forward_to_next_leader(node: &Node, dead: u64, body: Bytes) -> Option<Response> {
+    let next = node.next_leader(dead).await.filter(|next| *next != node.id)?;
+    let addr = node.addresses().0.get(&next).cloned()?;
+    match routing::forward(&node.http, node.scheme, &addr, body).await {
+        Ok(answer) | Err(Undelivered(answer)) => Some(answer),
     }
 }
 

@@ -24,35 +24,30 @@ pub(crate) struct Arrivals {
     pub colonies: BTreeMap<String, u64>,
 }
 
-impl Arrivals {
-    fn take(&mut self) -> u64 {
-        let seq = self.next;
-        self.next += 1;
-        seq
+/// The number of `id` in `numbers`; an id seen for the first time gets `next`.
+fn number_of(next: &mut u64, numbers: &mut OrdMap<String, u64>, id: &str) -> u64 {
+    if let Some(seq) = numbers.get(id) {
+        return *seq;
     }
+    let seq = *next;
+    *next += 1;
+    numbers.insert(id.to_string(), seq);
+    seq
+}
 
+impl Arrivals {
     /// The process's number; a process seen for the first time gets the next one.
     pub fn process(&mut self, processid: &str) -> u64 {
-        if let Some(seq) = self.processes.get(processid) {
-            return *seq;
-        }
-        let seq = self.take();
-        self.processes.insert(processid.to_string(), seq);
-        seq
+        number_of(&mut self.next, &mut self.processes, processid)
     }
 
     pub fn graph(&mut self, processgraphid: &str) -> u64 {
-        if let Some(seq) = self.graphs.get(processgraphid) {
-            return *seq;
-        }
-        let seq = self.take();
-        self.graphs.insert(processgraphid.to_string(), seq);
-        seq
+        number_of(&mut self.next, &mut self.graphs, processgraphid)
     }
 
     pub fn colony(&mut self, colonyname: &str) {
-        let seq = self.take();
-        self.colonies.insert(colonyname.to_string(), seq);
+        self.colonies.insert(colonyname.to_string(), self.next);
+        self.next += 1;
     }
 
     /// Numbers for a state saved before arrivals were kept (snapshot formats 1 and 2): the
