@@ -6,6 +6,7 @@
 
 mod arrivals;
 pub mod error;
+mod extended;
 pub mod json;
 pub mod model;
 pub mod time;

@@ -8,6 +8,7 @@ use crate::arrivals::{Arrivals, tie_break};
 use crate::command::{Command, Op};
 use crate::crons::Schedules;
 use crate::error::{ApiError, ApiResult};
+pub use crate::extended::Extended;
 use crate::model::{
     Attribute, Colony, Cron, Executor, Function, Generator, Log, Process, ProcessGraph, ProcessState, User,
 };
@@ -58,22 +59,25 @@ pub enum SnapshotError {
 /// Format 1: the data. Format 2: format 1 followed by the crons and generators, so a
 /// format 1 snapshot (taken before they existed) still loads, with none. Format 3: format 2
 /// followed by the arrival numbers; formats 1 and 2 get them made up in the order the
-/// state holds (`Arrivals::migrated`).
+/// state holds (`Arrivals::migrated`). Format 4: format 3 followed by the data of the extended
+/// features (`Extended`); formats 1 to 3 load with none.
 const SNAPSHOT_FORMAT_1: u8 = 1;
 const SNAPSHOT_FORMAT_2: u8 = 2;
-const SNAPSHOT_FORMAT: u8 = 3;
+const SNAPSHOT_FORMAT_3: u8 = 3;
+const SNAPSHOT_FORMAT: u8 = 4;
 
 /// The replicated data at one moment, detached from the state that goes on changing.
 pub struct PointInTime(Data);
 
 impl PointInTime {
     /// A format version byte, then bincode of the replicated data, then of the crons and
-    /// generators, then of the arrival numbers.
+    /// generators, then of the arrival numbers, then of the extended features' data.
     pub fn to_snapshot(&self) -> Vec<u8> {
         let mut bytes = vec![SNAPSHOT_FORMAT];
         bincode::serialize_into(&mut bytes, &self.0).expect("serializing to a Vec cannot fail");
         bincode::serialize_into(&mut bytes, &self.0.schedules).expect("serializing to a Vec cannot fail");
         bincode::serialize_into(&mut bytes, &self.0.arrivals).expect("serializing to a Vec cannot fail");
+        bincode::serialize_into(&mut bytes, &self.0.extended).expect("serializing to a Vec cannot fail");
         bytes
     }
 
@@ -108,6 +112,9 @@ pub(crate) struct Data {
     /// Written after the schedules (see `SNAPSHOT_FORMAT`).
     #[serde(skip)]
     pub arrivals: Arrivals,
+    /// Written after the arrival numbers (see `SNAPSHOT_FORMAT`).
+    #[serde(skip)]
+    pub extended: Extended,
 }
 
 /// Lookups derived from `Data`.
@@ -283,10 +290,17 @@ impl State {
                 data.schedules = bincode::deserialize_from(&mut rest)?;
                 Ok(State::from_data(Self::migrated(data)))
             }
+            Some((&SNAPSHOT_FORMAT_3, mut rest)) => {
+                let mut data: Data = bincode::deserialize_from(&mut rest)?;
+                data.schedules = bincode::deserialize_from(&mut rest)?;
+                data.arrivals = bincode::deserialize_from(&mut rest)?;
+                Ok(State::from_data(data))
+            }
             Some((&SNAPSHOT_FORMAT, mut rest)) => {
                 let mut data: Data = bincode::deserialize_from(&mut rest)?;
                 data.schedules = bincode::deserialize_from(&mut rest)?;
                 data.arrivals = bincode::deserialize_from(&mut rest)?;
+                data.extended = bincode::deserialize_from(&mut rest)?;
                 Ok(State::from_data(data))
             }
             Some((version, _)) => Err(SnapshotError::Version(*version)),

@@ -8,6 +8,7 @@ mod fixture;
 
 use colonies_statemachine::model::{Colony, FunctionSpec, ProcessGraph, WorkflowSpec};
 use colonies_statemachine::queries::ProcessQuery;
+use colonies_statemachine::state::Extended;
 use colonies_statemachine::{Op, Reply, State};
 use fixture::*;
 
@@ -121,22 +122,29 @@ fn arrival_order_survives_a_snapshot_and_old_snapshots_are_migrated() {
     submit(&mut w, vec![node("first", &[]), node("second", &[]), node("third", &[])], &[9, 5, 1], 100);
     w.state.drain_events();
     let snapshot = w.state.to_snapshot();
-    assert_eq!(snapshot[0], 3, "format 3 holds the arrival numbers");
+    assert_eq!(snapshot[0], 4, "format 4 holds the arrival numbers, then the extended data");
     let restored = State::from_snapshot(&snapshot).unwrap();
     assert_eq!(restored, w.state);
     assert_eq!(listed(&restored, 0), ["first", "second", "third"]);
 
+    // Format 3 had no extended data: it loads, with none.
+    let extended = bincode::serialized_size(&Extended::default()).unwrap() as usize;
+    let mut format_3 = snapshot.clone();
+    format_3[0] = 3;
+    format_3.truncate(snapshot.len() - extended);
+    assert_eq!(State::from_snapshot(&format_3).unwrap(), w.state);
+
     // Formats 1 and 2 had no arrival numbers: they load, ties ordered by id, the same on
     // every node. Made from this snapshot by cutting its trailing parts off.
     let arrivals = bincode_len_of_arrivals(&w.state);
-    let mut format_2 = snapshot.clone();
+    let mut format_2 = format_3.clone();
     format_2[0] = 2;
-    format_2.truncate(snapshot.len() - arrivals);
+    format_2.truncate(format_3.len() - arrivals);
     let migrated = State::from_snapshot(&format_2).unwrap();
     assert_eq!(listed(&migrated, 0), ["third", "second", "first"], "ids 1, 5, 9");
     assert_eq!(State::from_snapshot(&format_2).unwrap(), migrated, "deterministic");
-    let unknown = State::from_snapshot(&[4, 0, 0]).unwrap_err().to_string();
-    assert_eq!(unknown, "snapshot format version 4 is not supported");
+    let unknown = State::from_snapshot(&[5, 0, 0]).unwrap_err().to_string();
+    assert_eq!(unknown, "snapshot format version 5 is not supported");
 }
 
 /// The bytes the arrival numbers take at the end of a format 3 snapshot (bincode): the next
