@@ -27,10 +27,7 @@ fn sha3(bytes: &[u8]) -> [u8; 32] {
     Sha3_256::digest(bytes).into()
 }
 
-/// Lower-case hex SHA3-256 of `text` (TV-1).
-pub fn sha3_hex(text: &str) -> String {
-    hex::encode(sha3(text.as_bytes()))
-}
+pub use colonies_statemachine::wire::sha3_hex;
 
 /// The id of an uncompressed public key given as hex text.
 pub fn id_of_public_key_hex(public_key_hex: &str) -> String {

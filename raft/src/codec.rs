@@ -1,5 +1,6 @@
 //! How Raft data is written to disk and to peers: a format version byte, then bincode.
 
+use colonies_statemachine::versioned::{self, Writer};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -16,15 +17,13 @@ pub enum CodecError {
 }
 
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut bytes = vec![FORMAT];
-    bincode::serialize_into(&mut bytes, value).expect("serializing into a Vec cannot fail");
-    bytes
+    Writer::new(FORMAT).part(value).finish()
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
-    match bytes.split_first() {
+    match versioned::open(bytes) {
         None => Err(CodecError::Empty),
-        Some((&FORMAT, rest)) => Ok(bincode::deserialize(rest)?),
-        Some((version, _)) => Err(CodecError::Version(*version)),
+        Some((FORMAT, mut parts)) => Ok(parts.part()?),
+        Some((version, _)) => Err(CodecError::Version(version)),
     }
 }

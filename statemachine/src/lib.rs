@@ -29,6 +29,7 @@ mod retention;
 pub mod schedule;
 pub mod state;
 pub mod texts;
+pub mod versioned;
 
 pub use command::{Command, HeardFrom, Op};
 pub use ops::{MAX_ATTRIBUTES_PER_PROCESS, MAX_LOGS_PER_PROCESS};

@@ -6,9 +6,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::json::Json;
 use crate::model::{Attribute, AttributeType, Executor, ExecutorState, FunctionSpec, Log, Process, ProcessState};
 use crate::resources::{format_cpu, format_memory, parse_available, parse_cpu, parse_memory};
-use crate::state::{Event, Reply, State, sha3_hex};
+use crate::state::{Event, Reply, State};
 use crate::texts;
 use crate::time::{NANOS_PER_SECOND, Time};
+use crate::wire::sha3_hex;
 
 pub const MIN_PRIORITY: i64 = -50_000;
 pub const MAX_PRIORITY: i64 = 50_000;

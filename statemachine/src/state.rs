@@ -13,6 +13,7 @@ use crate::model::{
     Attribute, Colony, Cron, Executor, Function, Generator, Log, Process, ProcessGraph, ProcessState, User,
 };
 use crate::time::Time;
+use crate::versioned::{self, Writer};
 use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 use sha3::{Digest, Sha3_256};
@@ -73,12 +74,12 @@ impl PointInTime {
     /// A format version byte, then bincode of the replicated data, then of the crons and
     /// generators, then of the arrival numbers, then of the extended features' data.
     pub fn to_snapshot(&self) -> Vec<u8> {
-        let mut bytes = vec![SNAPSHOT_FORMAT];
-        bincode::serialize_into(&mut bytes, &self.0).expect("serializing to a Vec cannot fail");
-        bincode::serialize_into(&mut bytes, &self.0.schedules).expect("serializing to a Vec cannot fail");
-        bincode::serialize_into(&mut bytes, &self.0.arrivals).expect("serializing to a Vec cannot fail");
-        bincode::serialize_into(&mut bytes, &self.0.extended).expect("serializing to a Vec cannot fail");
-        bytes
+        Writer::new(SNAPSHOT_FORMAT)
+            .part(&self.0)
+            .part(&self.0.schedules)
+            .part(&self.0.arrivals)
+            .part(&self.0.extended)
+            .finish()
     }
 
     /// A hash of the snapshot bytes, for comparing replicas.
@@ -151,11 +152,6 @@ pub struct State {
     pub(crate) data: Data,
     pub(crate) idx: Indexes,
     events: Vec<Event>,
-}
-
-/// SHA3-256 as lower-case hex; how the reference derives attribute ids.
-pub(crate) fn sha3_hex(text: &str) -> String {
-    hex::encode(Sha3_256::digest(text.as_bytes()))
 }
 
 impl State {
@@ -282,29 +278,24 @@ impl State {
     }
 
     pub fn from_snapshot(bytes: &[u8]) -> Result<State, SnapshotError> {
-        match bytes.split_first() {
-            None => Err(SnapshotError::Empty),
-            Some((&SNAPSHOT_FORMAT_1, rest)) => Ok(State::from_data(Self::migrated(bincode::deserialize(rest)?))),
-            Some((&SNAPSHOT_FORMAT_2, mut rest)) => {
-                let mut data: Data = bincode::deserialize_from(&mut rest)?;
-                data.schedules = bincode::deserialize_from(&mut rest)?;
-                Ok(State::from_data(Self::migrated(data)))
-            }
-            Some((&SNAPSHOT_FORMAT_3, mut rest)) => {
-                let mut data: Data = bincode::deserialize_from(&mut rest)?;
-                data.schedules = bincode::deserialize_from(&mut rest)?;
-                data.arrivals = bincode::deserialize_from(&mut rest)?;
-                Ok(State::from_data(data))
-            }
-            Some((&SNAPSHOT_FORMAT, mut rest)) => {
-                let mut data: Data = bincode::deserialize_from(&mut rest)?;
-                data.schedules = bincode::deserialize_from(&mut rest)?;
-                data.arrivals = bincode::deserialize_from(&mut rest)?;
-                data.extended = bincode::deserialize_from(&mut rest)?;
-                Ok(State::from_data(data))
-            }
-            Some((version, _)) => Err(SnapshotError::Version(*version)),
+        let (version, mut parts) = versioned::open(bytes).ok_or(SnapshotError::Empty)?;
+        if !(SNAPSHOT_FORMAT_1..=SNAPSHOT_FORMAT).contains(&version) {
+            return Err(SnapshotError::Version(version));
         }
+        // Each format is the one before it followed by one more part.
+        let mut data: Data = parts.part()?;
+        if version >= SNAPSHOT_FORMAT_2 {
+            data.schedules = parts.part()?;
+        }
+        if version >= SNAPSHOT_FORMAT_3 {
+            data.arrivals = parts.part()?;
+        } else {
+            data = Self::migrated(data);
+        }
+        if version >= SNAPSHOT_FORMAT {
+            data.extended = parts.part()?;
+        }
+        Ok(State::from_data(data))
     }
 
     /// A hash of the replicated data, for comparing replicas.

@@ -1,5 +1,13 @@
 //! Serialization helpers shared by the wire types.
 
+use sha3::{Digest, Sha3_256};
+
+/// SHA3-256 of `text` as lower-case hex (TV-1): the id of a public key (§2.2) and of the ids
+/// the server derives (attributes, the processes of a cron's workflow).
+pub fn sha3_hex(text: &str) -> String {
+    hex::encode(Sha3_256::digest(text.as_bytes()))
+}
+
 /// Values that Go's `omitempty` leaves out of JSON.
 pub trait OmitEmpty {
     fn is_omitted(&self) -> bool;
