@@ -9,6 +9,7 @@
 mod api;
 mod body;
 pub mod build_info;
+mod clock;
 pub mod config;
 pub mod cors;
 pub mod dispatch;
@@ -18,6 +19,7 @@ pub mod limits;
 mod listen;
 mod liveness;
 mod membership;
+mod node;
 mod proposer;
 mod pubsub;
 pub mod routing;
