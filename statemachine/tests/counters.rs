@@ -56,9 +56,14 @@ fn counters_move_once_per_transition_and_tallies_follow_the_states() {
     assert_eq!(tally(&w.state, "cli", ProcessState::Success), 1);
     assert_eq!(tally(&w.state, "cli", ProcessState::Failed), 1);
     assert_eq!(tally(&w.state, "cli", ProcessState::Waiting), 1, "the requeued one");
+    assert_eq!(w.process(&timed).state, ProcessState::Waiting);
     assert_eq!(tally(&w.state, "cli", ProcessState::Running), 0);
     assert!(!metrics.tallies.processes.contains_key(&(COLONY.into(), "cli".into(), ProcessState::Running)));
     assert_eq!(tally(&w.state, "gpu", ProcessState::Failed), 1);
+
+    // A refused command counts nothing.
+    assert!(w.submit_spec(STRANGER, World::spec("cli")).is_err());
+    assert_eq!(w.state.scheduler_metrics(), metrics);
 
     // A snapshot carries the counters; the tallies are rebuilt from the data.
     let restored = State::from_snapshot(&w.state.to_snapshot()).unwrap();
