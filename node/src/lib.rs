@@ -4,6 +4,7 @@
 mod api;
 mod body;
 pub mod build_info;
+pub mod cluster_metrics;
 pub mod config;
 pub mod cors;
 pub mod dispatch;
@@ -13,6 +14,7 @@ pub mod limits;
 mod listen;
 mod liveness;
 mod membership;
+pub mod metrics;
 mod proposer;
 mod pubsub;
 pub mod routing;
