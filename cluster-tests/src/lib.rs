@@ -67,6 +67,8 @@ pub struct Node {
     pub host: String,
     /// The network namespace the node runs in (`ip netns exec`), if not the test's own.
     pub netns: Option<String>,
+    /// The port of its `/metrics` listener (`--metrics-addr`, on loopback), if it has one.
+    pub metrics_port: Option<u16>,
     log: PathBuf,
     child: Option<Child>,
     /// How the last process of this node ended, once it did.
@@ -195,16 +197,22 @@ impl Cluster {
 
     /// Starts one node per placement, node ids 1, 2, ... in order.
     pub fn start_placed(placements: &[Placement], extra_args: &[&str]) -> Cluster {
-        Self::start_configured(placements, extra_args, false)
+        Self::start_configured(placements, extra_args, false, false)
+    }
+
+    /// Starts `size` nodes, each with a `/metrics` listener on a free loopback port (given
+    /// as a bare port, so the node's default host applies).
+    pub fn start_with_metrics(size: usize, extra_args: &[&str]) -> Cluster {
+        Self::start_configured(&vec![Placement::default(); size], extra_args, false, true)
     }
 
     /// Starts `size` nodes that serve HTTPS and speak mutual TLS between them, with a
     /// cluster CA made for the test.
     pub fn start_tls(size: usize) -> Cluster {
-        Self::start_configured(&vec![Placement::default(); size], &[], true)
+        Self::start_configured(&vec![Placement::default(); size], &[], true, false)
     }
 
-    fn start_configured(placements: &[Placement], extra_args: &[&str], tls: bool) -> Cluster {
+    fn start_configured(placements: &[Placement], extra_args: &[&str], tls: bool, metrics: bool) -> Cluster {
         let dir = tempfile::tempdir().expect("temp dir");
         let tls = tls.then(|| TlsFiles::generate(&dir.path().join("tls")));
         let mut extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
@@ -217,6 +225,7 @@ impl Cluster {
                 datadir: placement.datadir.clone().unwrap_or_else(|| dir.path().join(format!("node{id}"))),
                 host: if placement.host.is_empty() { "127.0.0.1".into() } else { placement.host.clone() },
                 netns: placement.netns.clone(),
+                metrics_port: metrics.then(free_port),
                 log: dir.path().join(format!("node{id}.log")),
                 child: None,
                 exit: None,
@@ -243,6 +252,7 @@ impl Cluster {
             datadir: dir.join(format!("node{id}")),
             host: "127.0.0.1".into(),
             netns: None,
+            metrics_port: None,
             log: dir.join(format!("node{id}.log")),
             child: None,
             exit: None,
@@ -285,6 +295,8 @@ impl Cluster {
     fn spawn_with(&mut self, i: usize, more_args: &[&str]) {
         let peers = self.peers();
         let node = &mut self.nodes[i];
+        let metrics: Vec<String> =
+            node.metrics_port.iter().flat_map(|port| ["--metrics-addr".to_string(), port.to_string()]).collect();
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&node.log).expect("log file");
         let mut command = match &node.netns {
             // `ip netns exec` execs the binary in place, so the child's pid is the node's.
@@ -302,6 +314,7 @@ impl Cluster {
             .args(["--peers", &peers])
             .args(&self.extra_args)
             .args(more_args)
+            .args(&metrics)
             .env("COLONIES_SERVER_ID", SERVER_ID)
             .env("COLONIES_CLUSTER_SECRET", CLUSTER_SECRET)
             .env("RUST_LOG", "info")
@@ -464,6 +477,15 @@ impl Cluster {
             std::thread::sleep(Duration::from_millis(100));
         }
         false
+    }
+
+    /// The text of node `i`'s `/metrics`, if it has a metrics listener and answers.
+    pub fn metrics(&self, i: usize) -> Option<String> {
+        let port = self.nodes[i].metrics_port?;
+        match http_get(&format!("127.0.0.1:{port}"), "/metrics")? {
+            (200, body) => Some(body),
+            _ => None,
+        }
     }
 
     /// The leader node `i` names in `/cluster`, if it answers and names one.
