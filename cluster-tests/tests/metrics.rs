@@ -231,3 +231,30 @@ async fn the_metrics_listener_is_on_loopback_only_and_not_on_the_api_port() {
     let api = cluster.nodes[0].addr();
     assert_eq!(http_get(&api, "/metrics").map(|(status, _)| status), Some(404), "the API port has no /metrics");
 }
+
+/// Every metric the provisioned Grafana dashboard queries is one a node exports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_queries_only_metrics_that_nodes_export() {
+    let _serial = SERIAL.lock().await;
+    let mut cluster = Cluster::start_with_metrics(1, &[]);
+    cluster.wait_healthy(STARTUP);
+    // Families with labels appear once something is counted in them.
+    add_dev_colony(&Client::new(cluster.addrs())).await;
+    let text = cluster.metrics(0).expect("a scrape");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docker/grafana/dashboards/colonies.json");
+    let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut queried = Vec::new();
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("an expression");
+            let names = expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+            queried.extend(names.filter(|n| n.starts_with("colonies_") || n.starts_with("process_")).map(String::from));
+        }
+    }
+    assert!(queried.len() >= 10, "{queried:?}");
+    for name in queried {
+        // Counters and histograms are declared by their base name.
+        let base = name.strip_suffix("_total").or_else(|| name.strip_suffix("_bucket")).unwrap_or(&name);
+        assert!(text.contains(&format!("# TYPE {base} ")), "the dashboard queries {name}, which no node exports");
+    }
+}

@@ -130,13 +130,13 @@ impl Collector for RaftFigures {
                 seconds,
             )?;
         }
-        if let Some(replication) = &metrics.replication {
-            let help = "Log entries the leader holds that a follower does not (on the leader)";
-            let mut family = e.encode_descriptor("colonies_raft_follower_lag", help, None, MetricType::Gauge)?;
-            for (follower, matched) in replication.iter().filter(|(id, _)| **id != metrics.id) {
-                let lag = last_log.saturating_sub(matched.map_or(0, |id| id.index));
-                ConstGauge::new(lag).encode(family.encode_family(&[("follower", follower.to_string())])?)?;
-            }
+        // Declared on every node, so dashboards find it; samples only on the leader.
+        let help = "Log entries the leader holds that a follower does not (on the leader)";
+        let mut family = e.encode_descriptor("colonies_raft_follower_lag", help, None, MetricType::Gauge)?;
+        let followers = metrics.replication.iter().flatten().filter(|(id, _)| **id != metrics.id);
+        for (follower, matched) in followers {
+            let lag = last_log.saturating_sub(matched.map_or(0, |id| id.index));
+            ConstGauge::new(lag).encode(family.encode_family(&[("follower", follower.to_string())])?)?;
         }
         let changes = self.leadership.changes.load(Ordering::Relaxed);
         counter(e, "colonies_raft_leader_changes", "Times this node learned of a new leader", changes)?;
