@@ -471,6 +471,7 @@ impl State {
                 continue;
             };
             let retries_left = process.spec.maxretries < 0 || process.retries < process.spec.maxretries;
+            self.emit(timed_out(process, false, retries_left));
             if retries_left {
                 self.data.extended.scheduler.requeued_maxexectime += 1;
                 self.requeue(&processid, Some(now));
@@ -487,9 +488,23 @@ impl State {
             .map(|(_, id)| id.clone())
             .collect();
         for processid in expired_wait {
+            if let Some(process) = self.process(&processid) {
+                self.emit(timed_out(process, true, false));
+            }
             self.data.extended.scheduler.failed_maxwaittime += 1;
             self.fail(&processid, vec![WAIT_TIMEOUT_ERROR.to_string()], now);
         }
+    }
+}
+
+fn timed_out(process: &Process, waited: bool, requeued: bool) -> Event {
+    Event::TimedOut {
+        processid: process.processid.clone(),
+        colonyname: process.spec.conditions.colonyname.clone(),
+        executortype: process.spec.conditions.executortype.clone(),
+        retries: process.retries,
+        waited,
+        requeued,
     }
 }
 

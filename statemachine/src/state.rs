@@ -46,6 +46,9 @@ pub enum Event {
     Ready { processid: String, colonyname: String, executortype: String },
     /// A process entered `state`.
     Changed { processid: String, state: ProcessState },
+    /// A process ran past its `maxexectime` (`waited: false`) or waited past its
+    /// `maxwaittime`; `requeued`: it went back to the queue rather than failing. For the log.
+    TimedOut { processid: String, colonyname: String, executortype: String, retries: i64, waited: bool, requeued: bool },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 mod fixture;
 
 use colonies_statemachine::model::{ExecutorState, ProcessState};
-use colonies_statemachine::{Op, State};
+use colonies_statemachine::{Event, Op, State};
 use fixture::*;
 
 fn tally(state: &State, executortype: &str, process_state: ProcessState) -> u64 {
@@ -28,7 +28,7 @@ fn counters_move_once_per_transition_and_tallies_follow_the_states() {
     let timed = w.submit(timed).processid;
     let mut unwanted = World::spec("gpu");
     unwanted.maxwaittime = 1;
-    w.submit(unwanted);
+    let unwanted = w.submit(unwanted).processid;
     assert_eq!(tally(&w.state, "cli", ProcessState::Waiting), 3);
     assert_eq!(tally(&w.state, "gpu", ProcessState::Waiting), 1);
 
@@ -43,7 +43,20 @@ fn counters_move_once_per_transition_and_tallies_follow_the_states() {
     // An executor's retried close changes nothing and counts nothing.
     w.ok(EXEC_A, Op::CloseSuccessful { processid: ok.clone(), out: vec![] });
     w.ok(EXEC_B, Op::CloseFailed { processid: bad.clone(), errors: vec!["no".into()] });
+    w.state.drain_events();
     w.tick(5);
+    // Each timeout is announced once, for the node's log.
+    let timeouts: Vec<Event> =
+        w.state.drain_events().into_iter().filter(|e| matches!(e, Event::TimedOut { .. })).collect();
+    let timeout = |processid: &str, executortype: &str, retries, waited, requeued| Event::TimedOut {
+        processid: processid.into(),
+        colonyname: COLONY.into(),
+        executortype: executortype.into(),
+        retries,
+        waited,
+        requeued,
+    };
+    assert_eq!(timeouts, vec![timeout(&timed, "cli", 0, false, true), timeout(&unwanted, "gpu", 0, true, false)]);
 
     let metrics = w.state.scheduler_metrics();
     let c = &metrics.counters;
