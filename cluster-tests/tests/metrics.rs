@@ -9,7 +9,7 @@ use colonies_client::envelope::decode_payload;
 use colonies_client::messages::SubmitFunctionSpecMsg;
 use colonies_client::messages::{AssignProcessMsg, CloseFailedMsg, CloseSuccessfulMsg, GetProcessMsg};
 use colonies_client::rpc::Client;
-use colonies_cluster_tests::{Cluster, http_get};
+use colonies_cluster_tests::{Cluster, colonies_binary, http_get};
 use colonies_statemachine::model::{FunctionSpec, Process, ProcessState};
 use common::*;
 use prometheus_parse::{LineInfo, Scrape, Value};
@@ -186,6 +186,24 @@ async fn counters_move_by_exactly_the_workload_on_every_node_and_reveal_no_ids()
         }
         assert!(Instant::now() < deadline, "follower lag stays {lags:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // `cluster info` shows each node's lag, last contact, snapshot index and uptime.
+    let info = std::process::Command::new(colonies_binary())
+        .args(["cluster", "info", "--json", "--servers", &cluster.addrs().join(",")])
+        .env("COLONIES_CLUSTER_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+    let nodes: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    let nodes = nodes.as_array().expect("a list of nodes");
+    assert_eq!(nodes.len(), 3);
+    for node in nodes {
+        assert_eq!(node["lag"], 0, "{node}");
+        let contact = node["millis_since_contact"].as_u64().unwrap_or_else(|| panic!("no last contact: {node}"));
+        assert!(contact < 5_000, "{node}");
+        assert!(node["uptime_seconds"].is_u64(), "{node}");
+        assert!(node.get("snapshot").is_some(), "{node}");
     }
 }
 

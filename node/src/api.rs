@@ -80,6 +80,8 @@ pub struct Node {
     pub origins: crate::cors::AllowedOrigins,
     /// What the API did, for `/metrics`.
     pub metrics: Arc<crate::metrics::ApiMetrics>,
+    /// When the node process started, for `/cluster`'s uptime.
+    pub started: std::time::Instant,
 }
 
 impl Node {

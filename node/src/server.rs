@@ -196,6 +196,7 @@ async fn start(
         liveness: crate::liveness::Liveness::new(config.stale_policy()),
         origins: crate::cors::AllowedOrigins::from_list(&config.cors_origins),
         metrics: metrics.api.clone(),
+        started: metrics.started,
     });
     let metrics_server = metrics.listener.map(|listener| {
         let registry = crate::metrics::registry(
