@@ -1,5 +1,5 @@
-//! Scheduler metrics kept by the state machine itself (issue 17), so that every replica
-//! reports the same numbers and a scrape reads them without scanning any table.
+//! Scheduler metrics kept by the state machine itself (issue 17, design note 16), so that
+//! every replica reports the same numbers and a scrape reads them without scanning a table.
 //!
 //! Two kinds: `SchedulerCounters` count events (a submit, an assignment, a timeout) and are
 //! replicated data, carried by snapshots (a field of `Extended`); `Tallies` count what is
