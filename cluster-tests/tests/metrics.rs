@@ -89,7 +89,8 @@ async fn wait_requeued(client: &Client, processid: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counters_move_by_exactly_the_workload_on_every_node_and_reveal_no_ids() {
     let _serial = SERIAL.lock().await;
-    let mut cluster = Cluster::start_with_metrics(3, &[]);
+    // Frequent snapshots: the counters must also travel in them.
+    let mut cluster = Cluster::start_with_metrics(3, &["--snapshot-logs", "10"]);
     cluster.wait_healthy(STARTUP);
     let leader = cluster.wait_leader(STARTUP);
     let client = Client::new(cluster.addrs());
@@ -168,6 +169,16 @@ async fn counters_move_by_exactly_the_workload_on_every_node_and_reveal_no_ids()
     cluster.wait_healthy(STARTUP);
     cluster.wait_converged(STARTUP);
     assert_eq!(scheduler(&scrape(&cluster, leader)), expected, "the restarted node");
+    let snapshots: Vec<Scrape> = (0..3).map(|i| scrape(&cluster, i)).collect();
+    for (i, s) in snapshots.iter().enumerate() {
+        let built =
+            number(s, "colonies_raft_snapshot_builds_total") + number(s, "colonies_raft_snapshot_installs_total");
+        if built > 0.0 {
+            assert!(number(s, "colonies_raft_snapshot_size_bytes") > 0.0, "node {}", i + 1);
+        }
+    }
+    let built: f64 = snapshots.iter().map(|s| number(s, "colonies_raft_snapshot_builds_total")).sum();
+    assert!(built >= 1.0, "a snapshot was built every 10 entries");
 
     // The new leader's followers catch up: both lags go back to 0.
     let deadline = Instant::now() + STARTUP;

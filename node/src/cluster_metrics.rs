@@ -42,13 +42,9 @@ pub fn watch_leadership(raft: Raft, leadership: Arc<Leadership>) {
                         "the leader changed"
                     );
                 }
-                if now.current_leader.is_some() || leader.is_none() {
-                    leader = now.current_leader;
-                } else {
-                    // The leader is no longer known (an election is on): the next one
-                    // known counts as a change even if it is the same node again.
-                    leader = None;
-                }
+                // While no leader is known (an election is on), the next one known counts
+                // as a change even if it is the same node again, in a new term.
+                leader = now.current_leader;
                 if now.state == ServerState::Candidate && candidate_in < now.current_term {
                     candidate_in = now.current_term;
                     leadership.elections.fetch_add(1, Ordering::Relaxed);
