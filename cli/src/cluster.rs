@@ -22,8 +22,9 @@ fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cluster info`: every node with its role, term and last applied index, read from the
-/// nodes themselves.
+/// `cluster info`: every node with its role, term, last applied index, lag behind the
+/// leader's log, last contact (a follower's with its leader, the leader's with a majority),
+/// snapshot index and uptime, read from the nodes themselves.
 pub async fn cluster_info(args: &InfoArgs) -> anyhow::Result<()> {
     let ctx = &args.ctx;
     let http = ctx.tls.http(reqwest::Client::builder().timeout(Duration::from_secs(2)), None)?;
@@ -51,10 +52,21 @@ pub async fn cluster_info(args: &InfoArgs) -> anyhow::Result<()> {
     }
     let known = known.context("no node answered /cluster")?;
     let leader = known["leader"].as_u64();
-    let mut nodes = Vec::new();
+    let mut statuses = Vec::new();
     for node in known["nodes"].as_array().cloned().unwrap_or_default() {
         let addr = node["addr"].as_str().unwrap_or_default().to_string();
         let own = status(addr.clone()).await.and_then(Result::ok);
+        statuses.push((node, addr, own));
+    }
+    // Lag: entries of the leader's log a node has not applied yet.
+    let leader_log = statuses
+        .iter()
+        .find(|(node, _, _)| node["id"].as_u64() == leader)
+        .and_then(|(_, _, own)| own.as_ref()?["last_log_index"].as_u64());
+    let mut nodes = Vec::new();
+    for (node, addr, own) in statuses {
+        let applied = own.as_ref().and_then(|s| s["last_applied"].as_u64());
+        let lag = leader_log.zip(applied).map(|(log, applied)| log.saturating_sub(applied));
         nodes.push(serde_json::json!({
             "id": node["id"],
             "addr": addr,
@@ -64,6 +76,10 @@ pub async fn cluster_info(args: &InfoArgs) -> anyhow::Result<()> {
             "state": own.as_ref().map(|s| s["state"].clone()),
             "term": own.as_ref().map(|s| s["term"].clone()),
             "last_applied": own.as_ref().map(|s| s["last_applied"].clone()),
+            "lag": lag,
+            "millis_since_contact": own.as_ref().map(|s| s["millis_since_contact"].clone()),
+            "snapshot": own.as_ref().map(|s| s["snapshot"].clone()),
+            "uptime_seconds": own.as_ref().map(|s| s["uptime_seconds"].clone()),
         }));
     }
     if ctx.json {
@@ -84,10 +100,16 @@ pub async fn cluster_info(args: &InfoArgs) -> anyhow::Result<()> {
                 if n["reachable"] == true { text(&n["state"]) } else { "unreachable".into() },
                 text(&n["term"]),
                 text(&n["last_applied"]),
+                text(&n["lag"]),
+                n["millis_since_contact"].as_u64().map_or("-".into(), |ms| format!("{ms} ms ago")),
+                text(&n["snapshot"]),
+                n["uptime_seconds"].as_u64().map_or("-".into(), |s| format!("{s} s")),
             ]
         })
         .collect();
-    table(&["NODE", "ADDRESS", "LEADER", "STATE", "TERM", "LAST APPLIED"], rows);
+    let headings =
+        ["NODE", "ADDRESS", "LEADER", "STATE", "TERM", "LAST APPLIED", "LAG", "LAST CONTACT", "SNAPSHOT", "UPTIME"];
+    table(&headings, rows);
     Ok(())
 }
 

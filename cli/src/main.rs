@@ -305,12 +305,14 @@ fn main() -> anyhow::Result<()> {
         Command::Cron { ctx, command } => block_on(cron::cron(&ctx, command))?,
         Command::Generator { ctx, command } => block_on(cron::generator(&ctx, command))?,
         Command::Server(Server::Start(config)) => {
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,openraft=warn")),
-                )
-                .init();
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,openraft=warn"));
+            let logs = tracing_subscriber::fmt().with_env_filter(filter);
+            match config.log_format {
+                colonies_node::config::LogFormat::Text => logs.init(),
+                // The fields of each event at the top level, where log collectors look.
+                colonies_node::config::LogFormat::Json => logs.json().flatten_event(true).init(),
+            }
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             if let Err(e) = runtime.block_on(colonies_node::run(config)) {
                 // Exit at once: dropping the runtime waits for blocking work, which a failed

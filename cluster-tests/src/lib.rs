@@ -102,6 +102,14 @@ impl Cluster {
         Self::start_configured(placements, extra_args, false)
     }
 
+    /// Starts `size` nodes, each with a `/metrics` listener on a free loopback port (given
+    /// as a bare port, so the node's default host applies).
+    pub fn start_with_metrics(size: usize, extra_args: &[&str]) -> Cluster {
+        let placements: Vec<Placement> =
+            (0..size).map(|_| Placement { metrics_port: Some(free_port()), ..Placement::default() }).collect();
+        Self::start_placed(&placements, extra_args)
+    }
+
     /// Starts `size` nodes that serve HTTPS and speak mutual TLS between them, with a
     /// cluster CA made for the test.
     pub fn start_tls(size: usize) -> Cluster {

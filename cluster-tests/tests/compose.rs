@@ -21,14 +21,24 @@ struct Service {
     environment: BTreeMap<String, String>,
 }
 
-fn compose_services() -> Vec<Service> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docker/docker-compose.yml");
-    let text = std::fs::read_to_string(&path).expect("the compose file");
-    let mut document: serde_yaml::Value = serde_yaml::from_str(&text).expect("the compose file is YAML");
+fn docker_file(name: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docker").join(name)).expect(name)
+}
+
+fn compose_document() -> serde_yaml::Value {
+    let mut document: serde_yaml::Value =
+        serde_yaml::from_str(&docker_file("docker-compose.yml")).expect("the compose file is YAML");
     document.apply_merge().expect("merge keys resolve");
+    document
+}
+
+/// The node services: those outside a profile (the `monitoring` ones are not nodes).
+fn compose_services() -> Vec<Service> {
+    let document = compose_document();
     let services = document["services"].as_mapping().expect("a services map");
     services
         .iter()
+        .filter(|(_, service)| service.get("profiles").is_none())
         .map(|(name, service)| {
             let strings = |value: &serde_yaml::Value| {
                 value.as_str().map(String::from).or_else(|| value.as_i64().map(|n| n.to_string()))
@@ -86,6 +96,8 @@ async fn the_compose_file_starts_a_working_three_node_cluster() {
         environment.insert("COLONIES_SERVER_PORT".into(), ports[&service.name].to_string());
         environment.insert("COLONIES_DATADIR".into(), dir.path().join(&service.name).display().to_string());
         environment.insert("COLONIES_SERVER_HTTP_HOST".into(), "127.0.0.1".into());
+        // Each container has the metrics port to itself; here the nodes share loopback.
+        environment.insert("COLONIES_METRICS_ADDR".into(), free_port().to_string());
         environment.insert("RUST_LOG".into(), "warn".into());
         let child = Command::new(colonies_binary())
             .args(&service.command)
@@ -157,5 +169,47 @@ fn the_tls_variant_covers_every_node_with_its_own_certificate() {
         assert_eq!(env["COLONIES_TLSKEY"].as_str(), Some(format!("/etc/colonies/tls/{name}-key.pem").as_str()));
         assert_eq!(env["COLONIES_TLS_CLUSTER_CA"].as_str(), Some("/etc/colonies/tls/ca.pem"));
         assert_eq!(env["COLONIES_TLS_CA"].as_str(), Some("/etc/colonies/tls/ca.pem"), "{name}: the health check");
+    }
+}
+
+/// The `monitoring` profile's Prometheus scrapes exactly the nodes' metrics listeners: each
+/// node service at the port of its `COLONIES_METRICS_ADDR`.
+#[test]
+fn prometheus_scrapes_the_metrics_address_of_every_node() {
+    let nodes = compose_services();
+    let mut expected: Vec<String> = nodes
+        .iter()
+        .map(|node| {
+            let addr = &node.environment["COLONIES_METRICS_ADDR"];
+            let (host, port) = addr.rsplit_once(':').expect("host:port");
+            assert_eq!(host, "0.0.0.0", "{}: reachable from the Prometheus container", node.name);
+            format!("{}:{port}", node.name)
+        })
+        .collect();
+    let config: serde_yaml::Value = serde_yaml::from_str(&docker_file("prometheus/prometheus.yml")).unwrap();
+    let jobs = config["scrape_configs"].as_sequence().expect("scrape configs");
+    let mut targets: Vec<String> = jobs
+        .iter()
+        .flat_map(|job| job["static_configs"].as_sequence().cloned().unwrap_or_default())
+        .flat_map(|group| group["targets"].as_sequence().cloned().unwrap_or_default())
+        .filter_map(|target| target.as_str().map(String::from))
+        .collect();
+    expected.sort();
+    targets.sort();
+    assert_eq!(targets, expected);
+
+    // The compose file mounts that configuration and the dashboard provisioning.
+    let document = compose_document();
+    let mounts = |service: &str| -> Vec<String> {
+        let volumes = document["services"][service]["volumes"].as_sequence().expect("volumes");
+        volumes.iter().filter_map(|v| v.as_str().map(String::from)).collect()
+    };
+    assert!(mounts("prometheus").iter().any(|m| m.starts_with("./prometheus/prometheus.yml:")));
+    for folder in ["./grafana/provisioning:", "./grafana/dashboards:"] {
+        assert!(mounts("grafana").iter().any(|m| m.starts_with(folder)), "grafana mounts {folder}");
+    }
+    for service in ["prometheus", "grafana"] {
+        let profiles = &document["services"][service]["profiles"];
+        assert_eq!(profiles[0].as_str(), Some("monitoring"), "{service} starts only with the profile");
     }
 }

@@ -200,6 +200,8 @@ fn derived_compose_file(ports: &[u16; 3], overlays: &[&str]) -> String {
         environment.insert("COLONIES_SERVER_HTTP_HOST".into(), "127.0.0.1".into());
         environment.insert("COLONIES_SERVER_PORT".into(), ports[i].to_string().into());
         environment.insert("COLONIES_PEERS".into(), peers.join(",").into());
+        // The nodes share the host's network: each its own free loopback port for /metrics.
+        environment.insert("COLONIES_METRICS_ADDR".into(), "127.0.0.1:0".into());
     }
     let root: &mut Mapping = document.as_mapping_mut().unwrap();
     root.retain(|key, _| !key.as_str().is_some_and(|k| k.starts_with("x-")));

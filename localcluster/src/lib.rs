@@ -110,6 +110,7 @@ impl Cluster {
             datadir: placement.datadir.clone().unwrap_or_else(|| root.join(format!("node{id}"))),
             host: if placement.host.is_empty() { "127.0.0.1".into() } else { placement.host.clone() },
             netns: placement.netns.clone(),
+            metrics_port: placement.metrics_port,
             log: (setup.output == Output::Files).then(|| root.join(format!("node{id}.log"))),
             child: None,
             exit: None,
@@ -166,6 +167,7 @@ impl Cluster {
             .args(["--host", &node.host, "--datadir"])
             .arg(&node.datadir)
             .args(["--peers", &peers])
+            .args(node.metrics_port.iter().flat_map(|port| ["--metrics-addr".to_string(), port.to_string()]))
             .args(&setup.extra_args)
             .args(setup.tls.iter().flat_map(TlsFiles::node_args))
             .args(more_args)

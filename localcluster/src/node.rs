@@ -12,6 +12,8 @@ pub struct Node {
     pub host: String,
     /// The network namespace the node runs in (`ip netns exec`), if not the caller's own.
     pub netns: Option<String>,
+    /// The port of its `/metrics` listener (`--metrics-addr`, on loopback), if it has one.
+    pub metrics_port: Option<u16>,
     /// The file its output goes to, when the cluster keeps logs (`Output::Files`).
     pub(crate) log: Option<PathBuf>,
     pub(crate) child: Option<Child>,
@@ -27,6 +29,8 @@ pub struct Placement {
     /// A free port when `None`.
     pub port: Option<u16>,
     pub netns: Option<String>,
+    /// A `/metrics` listener on this loopback port; none when `None`.
+    pub metrics_port: Option<u16>,
     /// `node<id>` under the cluster's folder when `None` (e.g. a mount of the caller's own).
     pub datadir: Option<PathBuf>,
 }

@@ -1,7 +1,7 @@
 //! Asking the nodes how they are: health, readiness, the leader they name, their state
 //! digests. Every wait is bounded by the time given.
 
-use crate::http::{number_after, string_after};
+use crate::http::{http_get, number_after, string_after};
 use crate::{Cluster, Node};
 use std::time::{Duration, Instant};
 
@@ -70,6 +70,15 @@ impl Cluster {
                 return Err(format!("{seen:?}"));
             }
             std::thread::sleep(POLL_INTERVAL);
+        }
+    }
+
+    /// The text of node `i`'s `/metrics`, if it has a metrics listener and answers.
+    pub fn metrics(&self, i: usize) -> Option<String> {
+        let port = self.nodes[i].metrics_port?;
+        match http_get(&format!("127.0.0.1:{port}"), "/metrics")? {
+            (200, body) => Some(body),
+            _ => None,
         }
     }
 

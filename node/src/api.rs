@@ -96,11 +96,15 @@ fn error(e: &ApiError) -> Response {
 
 /// `POST /api`: browsers (calls with an `Origin`) get executors in the web UI's shape.
 async fn handle_api(State(node): State<Arc<Node>>, headers: HeaderMap, body: axum::body::Body) -> Response {
-    let response = serve_api(node, body).await;
+    let started = std::time::Instant::now();
+    let mut payloadtype = None;
+    let response = serve_api(node.clone(), body, &mut payloadtype).await;
+    node.metrics.served(payloadtype, response.status(), started);
     if crate::webui::from_browser(&headers) { crate::webui::for_browser(response).await } else { response }
 }
 
-async fn serve_api(node: Arc<Node>, body: axum::body::Body) -> Response {
+/// `payload`: set to the call's payload type once it is known, for the metrics.
+async fn serve_api(node: Arc<Node>, body: axum::body::Body, payload: &mut Option<&'static str>) -> Response {
     // `_held` is this body's share of the memory budget, kept until the call is answered.
     let (body, _held) = match crate::body::read_body(body, node.max_body, &node.bodies, BODY_READ_TIMEOUT).await {
         Ok(read) => read,
@@ -114,6 +118,7 @@ async fn serve_api(node: Arc<Node>, body: axum::body::Body) -> Response {
         Err(e) => return error(&e),
     };
     let payloadtype = message.payload_type();
+    *payload = Some(payloadtype);
     let action = dispatch(message, now(), &mut new_id);
     match action {
         Action::Refuse(e) => return error(&e),
@@ -184,12 +189,16 @@ async fn ensure_server_id(node: &Node) {
 async fn send_to_leader(node: &Node, to: Route, body: Bytes) -> Response {
     match to {
         Route::Leader { id, addr } if node.forward => {
+            node.metrics.forwarded();
             match routing::forward(&node.http, node.scheme, &addr, body.clone()).await {
                 Ok(answer) => answer,
                 Err(Undelivered(unreachable)) => forward_to_next_leader(node, id, body).await.unwrap_or(unreachable),
             }
         }
-        Route::Leader { addr, .. } => routing::redirect(node.scheme, &addr),
+        Route::Leader { addr, .. } => {
+            node.metrics.redirected();
+            routing::redirect(node.scheme, &addr)
+        }
         Route::Here | Route::NoLeader => routing::no_leader(),
     }
 }
@@ -242,6 +251,7 @@ async fn assign(node: &Node, caller: String, op: Op, timeout: i64, payloadtype: 
     // Changes only when the leader does or this one loses its majority: watching the full
     // metrics would wake every parked executor at each heartbeat.
     let mut leader = node.leader.clone();
+    let _parked = node.metrics.long_poll();
     loop {
         // Registered before looking at the queue, so a submit in between still wakes us.
         let notified = notify.notified();

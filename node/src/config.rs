@@ -66,6 +66,14 @@ pub struct ServerConfig {
     /// the original. Calls without an `Origin` header (CLI, SDKs) are not affected.
     #[arg(long, env = "COLONIES_CORS_ORIGINS", value_delimiter = ',', value_parser = crate::cors::parse_origin)]
     pub cors_origins: Vec<String>,
+    /// Serve `/metrics` (Prometheus text format) on this `host:port`, or on a bare port of
+    /// 127.0.0.1; off when not given.
+    #[arg(long, env = "COLONIES_METRICS_ADDR", value_parser = crate::metrics::parse_metrics_addr)]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// How log lines are written: `text` for people, `json` (one object a line) for log
+    /// collectors. Which lines: `RUST_LOG` (default `info,openraft=warn`).
+    #[arg(long, env = "COLONIES_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(flatten)]
     pub tls: crate::tls::TlsConfig,
 }
@@ -82,6 +90,12 @@ impl ServerConfig {
             check_every: std::time::Duration::from_secs(self.cleanup_interval),
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Default of `--max-connections`: ten thousand parked executors and clients.

@@ -60,12 +60,14 @@ pub fn connection_cap(configured: usize, open_files: u64) -> usize {
 /// once: a client is told promptly to go elsewhere, rather than queued in the backlog.
 ///
 /// `permits` holds one permit per connection served; a websocket takes another one for
-/// itself (`/pubsub`), since hyper lets go of an upgraded connection.
+/// itself (`/pubsub`), since hyper lets go of an upgraded connection. Connections closed
+/// at the cap are counted in `metrics`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     tls: Option<TlsAcceptor>,
     permits: Arc<Semaphore>,
+    metrics: Arc<crate::metrics::ApiMetrics>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
@@ -85,6 +87,7 @@ pub async fn serve(
         };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             refused += 1;
+            metrics.rejected(crate::metrics::Rejection::Limit);
             // Logged sparingly: a flood would otherwise flood the log too.
             if refused.is_power_of_two() {
                 tracing::warn!(refused, "connection cap reached; closing new connections");

@@ -53,6 +53,10 @@ pub struct Node {
     pub liveness: crate::liveness::Liveness,
     /// `--cors-origins`: the web pages that may call the API.
     pub origins: crate::cors::AllowedOrigins,
+    /// What the API did, for `/metrics`.
+    pub metrics: Arc<crate::metrics::ApiMetrics>,
+    /// When the node process started, for `/cluster`'s uptime.
+    pub started: std::time::Instant,
 }
 
 impl Node {

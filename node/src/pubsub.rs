@@ -24,11 +24,13 @@ pub async fn upgrade(State(node): State<Arc<Node>>, headers: HeaderMap, upgrade:
     // hyper lets go of an upgraded connection (and its permit): the websocket takes a
     // permit of its own, so subscriptions count against the connection cap too.
     let Ok(permit) = node.connections.clone().try_acquire_owned() else {
+        node.metrics.rejected(crate::metrics::Rejection::Limit);
         return crate::routing::failure(503, texts::TOO_MANY_CONNECTIONS);
     };
     // The subscription is one small message: frames are held to the /api body limit.
     let limit = node.max_body;
     upgrade.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| async move {
+        let _subscribed = node.metrics.subscriber();
         serve(node, socket).await;
         drop(permit);
     })

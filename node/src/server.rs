@@ -55,6 +55,8 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     });
     let connection_cap = crate::listen::connection_cap(config.max_connections, open_files);
     let connections = Arc::new(tokio::sync::Semaphore::new(connection_cap));
+    let api_metrics = Arc::new(crate::metrics::ApiMetrics::default());
+    let started = std::time::Instant::now();
     std::fs::create_dir_all(&config.datadir)
         .map_err(|source| NodeError::DataDir { path: config.datadir.clone(), source })?;
     // Listen first: loading the state can take seconds, and meanwhile the node says so.
@@ -69,13 +71,29 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     let acceptor = tls.as_ref().map(|tls| tls.acceptor.clone());
     let peers = tls.map(|tls| tls.peers);
     // Stopped by aborting the task, when the node stops.
-    let serving = crate::listen::serve(listener, gate.router(), acceptor, connections.clone(), std::future::pending());
+    let serving = crate::listen::serve(
+        listener,
+        gate.router(),
+        acceptor,
+        connections.clone(),
+        api_metrics.clone(),
+        std::future::pending(),
+    );
     let server = tokio::spawn(serving);
+    let metrics_listener = match config.metrics_addr {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| NodeError::Listen { addr: addr.to_string(), source })?,
+        ),
+        None => None,
+    };
+    let metrics = Metrics { listener: metrics_listener, api: api_metrics, connection_cap, started };
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let outcome = tokio::select! {
-        started = start(&config, &gate, connections, peers.as_ref(), mutual) => match started {
-            Ok((raft, flushes)) => {
+        started = start(&config, &gate, connections, metrics, peers.as_ref(), mutual) => match started {
+            Ok((raft, flushes, metrics_server)) => {
                 let outcome = tokio::select! {
                     () = &mut shutdown => Ok(()),
                     reason = core_stopped(&raft) => Err(NodeError::CoreStopped(reason)),
@@ -87,6 +105,9 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
                 // told to stop waits for it.
                 if outcome.is_ok() {
                     let _ = raft.shutdown().await;
+                }
+                if let Some(metrics_server) = metrics_server {
+                    metrics_server.abort();
                 }
                 outcome
             }
@@ -101,6 +122,15 @@ pub async fn run(config: ServerConfig) -> Result<(), NodeError> {
     outcome
 }
 
+/// What `/metrics` needs from the start of `run`: its listener (`--metrics-addr`), bound
+/// before the state loads so a taken port fails the start, and the API's counters.
+struct Metrics {
+    listener: Option<tokio::net::TcpListener>,
+    api: Arc<crate::metrics::ApiMetrics>,
+    connection_cap: usize,
+    started: std::time::Instant,
+}
+
 /// Opens the stores, starts Raft (which re-applies the log since the last snapshot), opens
 /// the gate to the full API and starts the leader's duties.
 /// `peers`: how the node calls its peers over TLS (`None`: plain HTTP); `mutual`: whether
@@ -109,9 +139,10 @@ async fn start(
     config: &ServerConfig,
     gate: &Gate,
     connections: Arc<tokio::sync::Semaphore>,
+    metrics: Metrics,
     peers: Option<&TlsSettings>,
     mutual: bool,
-) -> Result<(Raft, FlushWatch), NodeError> {
+) -> Result<(Raft, FlushWatch, Option<tokio::task::JoinHandle<()>>), NodeError> {
     let scheme = colonies_client::tls::scheme(peers.is_some());
     // The Raft network keeps its own connection pool, apart from the API's calls.
     let http_client = || match peers {
@@ -121,6 +152,7 @@ async fn start(
     let (log_store, state_machine) = open_stores(&config.datadir)?;
     let flushes = state_machine.flush_watch();
     let state = state_machine.state();
+    let storage_stats = state_machine.stats();
     let events = state_machine.subscribe();
     let event_sender = state_machine.event_sender();
     let raft = Raft::new(
@@ -160,10 +192,22 @@ async fn start(
         bodies: crate::body::BodyBudget::new(crate::body::MAX_BODY_BYTES_IN_FLIGHT.max(config.max_body)),
         cluster_secret: config.cluster_secret.as_str().into(),
         digests: Default::default(),
-        connections,
+        connections: connections.clone(),
         allow_reregister: config.allow_executor_reregister,
         liveness: crate::liveness::Liveness::new(config.stale_policy()),
         origins: crate::cors::AllowedOrigins::from_list(&config.cors_origins),
+        metrics: metrics.api.clone(),
+        started: metrics.started,
+    });
+    let metrics_server = metrics.listener.map(|listener| {
+        let registry = crate::metrics::registry(
+            &metrics.api,
+            connections.clone(),
+            metrics.connection_cap,
+            metrics.started,
+            |registry| crate::cluster_metrics::register(registry, &raft, node.state.clone(), &storage_stats),
+        );
+        tokio::spawn(crate::metrics::serve(listener, registry))
     });
     let auth = PeerAuth::new(&config.cluster_secret, mutual);
     gate.open(
@@ -176,7 +220,7 @@ async fn start(
         tokio::spawn(form_cluster(raft.clone(), config.peers.0.clone()));
     }
     tokio::spawn(leader::run(node));
-    Ok((raft, flushes))
+    Ok((raft, flushes, metrics_server))
 }
 
 /// A flush that has not returned in this long means the disk failed in a way sled does not

@@ -34,6 +34,15 @@ pub async fn cluster_status(State(node): State<Arc<Node>>, headers: HeaderMap) -
     } else {
         (format!("{:?}", metrics.state), *node.leader.borrow())
     };
+    // Last contact: a leader's last acknowledgement by a majority; a follower's last word
+    // from its leader (each heartbeat renews the leader's lease on the vote).
+    let millis_since_contact = match metrics.millis_since_quorum_ack {
+        Some(ms) => Some(ms),
+        None => match node.raft.with_raft_state(|state| state.vote_last_modified()).await {
+            Ok(Some(renewed)) => Some(renewed.elapsed().as_millis() as u64),
+            _ => None,
+        },
+    };
     let voters: Vec<u64> = metrics.membership_config.membership().voter_ids().collect();
     let nodes: Vec<serde_json::Value> = node
         .addresses()
@@ -51,6 +60,8 @@ pub async fn cluster_status(State(node): State<Arc<Node>>, headers: HeaderMap) -
         "last_applied": metrics.last_applied.map(|l| l.index),
         "snapshot": metrics.snapshot.map(|l| l.index),
         "purged": metrics.purged.map(|l| l.index),
+        "millis_since_contact": millis_since_contact,
+        "uptime_seconds": node.started.elapsed().as_secs(),
         "nodes": nodes,
     });
     json(StatusCode::OK, status.to_string())

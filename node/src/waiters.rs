@@ -27,6 +27,11 @@ impl Waiters {
                 match events.recv().await {
                     Ok(Event::Ready { colonyname, executortype, .. }) => listener.wake(&colonyname, &executortype),
                     Ok(Event::Changed { .. }) => {}
+                    // Every node applies it, so each node's log shows each timeout once.
+                    Ok(Event::TimedOut { processid, colonyname, executortype, retries, waited, requeued }) => {
+                        let limit = if waited { "maxwaittime" } else { "maxexectime" };
+                        tracing::info!(%processid, %colonyname, %executortype, retries, limit, requeued, "a process timed out");
+                    }
                     // Missed events: wake everyone, each re-checks the queue.
                     Err(broadcast::error::RecvError::Lagged(_)) => listener.wake_all(),
                     Err(broadcast::error::RecvError::Closed) => return,

@@ -77,11 +77,12 @@ impl Drop for Thread {
 }
 
 impl Flusher {
-    pub fn start(db: sled::Db) -> std::io::Result<Flusher> {
+    pub fn start(db: sled::Db, stats: crate::StorageStats) -> std::io::Result<Flusher> {
         let (queue, waiting) = mpsc::channel();
         let busy = FlushWatch::default();
         let watch = busy.clone();
-        let handle = std::thread::Builder::new().name("sled-flusher".into()).spawn(move || run(db, waiting, watch))?;
+        let handle =
+            std::thread::Builder::new().name("sled-flusher".into()).spawn(move || run(db, waiting, watch, stats))?;
         let thread = Thread { stop: Some(queue.clone()), handle: Some(handle) };
         Ok(Flusher { queue, busy, _thread: Arc::new(thread) })
     }
@@ -106,14 +107,17 @@ impl Flusher {
     }
 }
 
-fn run(db: sled::Db, waiting: mpsc::Receiver<Waiter>, busy: FlushWatch) {
+fn run(db: sled::Db, waiting: mpsc::Receiver<Waiter>, busy: FlushWatch, stats: crate::StorageStats) {
     while let Ok(first) = waiting.recv() {
         let mut group = vec![first];
         group.extend(waiting.try_iter());
         // Every waiter queued after its write, so this one flush covers all of them.
-        busy.set(Some(std::time::Instant::now()));
+        let started = std::time::Instant::now();
+        busy.set(Some(started));
         let result = db.flush().map(|_| ()).map_err(|e| e.to_string());
         busy.set(None);
+        stats.flush_seconds.observe(started.elapsed().as_secs_f64());
+        stats.flush_group.observe(group.len() as f64);
         if let Err(error) = &result {
             tracing::error!(%error, "flushing the Raft log to disk failed");
         }

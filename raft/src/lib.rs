@@ -17,6 +17,8 @@ pub use flusher::FlushWatch;
 pub mod log_store;
 pub mod network;
 pub mod state_machine;
+mod stats;
+pub use stats::StorageStats;
 
 use colonies_statemachine::{ApiResult, Command, Reply};
 use serde::{Deserialize, Serialize};
@@ -71,8 +73,9 @@ pub fn open_stores(dir: &std::path::Path) -> Result<(LogStore, StateMachineStore
         // sled's default cache is 1 GiB; the hot data (the colony state) lives in memory anyway.
         .cache_capacity(64 * 1024 * 1024)
         .open()?;
-    let flusher = flusher::Flusher::start(db.clone()).map_err(|e| OpenError::Thread(e.to_string()))?;
-    let state_machine = StateMachineStore::open(&db, dir, flusher.clone())?;
+    let stats = StorageStats::default();
+    let flusher = flusher::Flusher::start(db.clone(), stats.clone()).map_err(|e| OpenError::Thread(e.to_string()))?;
+    let state_machine = StateMachineStore::open(&db, dir, flusher.clone(), stats)?;
     let log_store = LogStore::open(&db, flusher, state_machine.snapshot_index())?;
     check_consistent(&log_store, &state_machine)?;
     Ok((log_store, state_machine))

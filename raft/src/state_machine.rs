@@ -58,6 +58,7 @@ pub struct StateMachineStore {
     snapshot_count: Arc<AtomicU64>,
     /// The last log index of the snapshot on disk, for the log store's purges.
     snapshot_index: Arc<watch::Sender<Option<u64>>>,
+    stats: crate::StorageStats,
 }
 
 fn sm_error(verb: ErrorVerb, error: impl std::error::Error + 'static) -> StorageError {
@@ -70,7 +71,12 @@ fn snapshot_error(verb: ErrorVerb, error: impl std::error::Error + 'static) -> S
 
 impl StateMachineStore {
     /// Opens the store and restores the state from the stored snapshot, if any.
-    pub(crate) fn open(db: &sled::Db, dir: &Path, flusher: Flusher) -> Result<StateMachineStore, OpenError> {
+    pub(crate) fn open(
+        db: &sled::Db,
+        dir: &Path,
+        flusher: Flusher,
+        stats: crate::StorageStats,
+    ) -> Result<StateMachineStore, OpenError> {
         let sled_snapshots = db.open_tree("snapshot")?;
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
         let store = StateMachineStore {
@@ -81,6 +87,7 @@ impl StateMachineStore {
             events,
             snapshot_count: Arc::default(),
             snapshot_index: Arc::new(watch::channel(None).0),
+            stats,
         };
         if let Some((meta, data)) = store.stored_snapshot().map_err(|e| OpenError::Snapshot(e.to_string()))? {
             let state = State::from_snapshot(&data).map_err(|e| OpenError::Snapshot(e.to_string()))?;
@@ -98,6 +105,11 @@ impl StateMachineStore {
     /// The last log index of the snapshot on disk, from now on.
     pub(crate) fn snapshot_index(&self) -> watch::Receiver<Option<u64>> {
         self.snapshot_index.subscribe()
+    }
+
+    /// What the storage did, for `/metrics`.
+    pub fn stats(&self) -> crate::StorageStats {
+        self.stats.clone()
     }
 
     pub fn state(&self) -> StateHandle {
@@ -170,6 +182,7 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
         // The copy is quick under the lock; serializing it, which grows with the state, is
         // done after, so applies go on meanwhile.
+        let started = std::time::Instant::now();
         let (point_in_time, last_log_id, last_membership) = {
             let applied = self.applied.read().unwrap_or_else(|p| p.into_inner());
             (applied.state.point_in_time(), applied.last_applied, applied.membership.clone())
@@ -184,6 +197,12 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
         };
         let meta = SnapshotMeta { last_log_id, last_membership, snapshot_id };
         let data = self.store_snapshot(&meta, data).await?;
+        let seconds = started.elapsed().as_secs_f64();
+        self.stats.snapshot_builds.inc();
+        self.stats.snapshot_build_seconds.observe(seconds);
+        self.stats.snapshot_bytes.set(data.len() as u64);
+        let index = last_log_id.map(|id| id.index);
+        tracing::info!(index, bytes = data.len(), seconds, "built a snapshot; the log before it can be purged");
         Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(data)) })
     }
 }
@@ -211,9 +230,14 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                 let response = match entry.payload {
                     EntryPayload::Blank => Response::default(),
                     EntryPayload::Normal(Request(commands)) => {
+                        self.stats.entry_commands.observe(commands.len() as f64);
                         Response(commands.iter().map(|command| applied.state.apply(command)).collect())
                     }
                     EntryPayload::Membership(membership) => {
+                        let voters: Vec<u64> = membership.voter_ids().collect();
+                        let learners: Vec<u64> = membership.learner_ids().collect();
+                        let index = entry.log_id.index;
+                        tracing::info!(index, ?voters, ?learners, "the cluster membership changed");
                         applied.membership = StoredMembership::new(Some(entry.log_id), membership);
                         Response::default()
                     }
@@ -244,8 +268,13 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     ) -> Result<(), StorageError> {
         let data = snapshot.into_inner();
         let state = State::from_snapshot(&data).map_err(|e| sm_error(ErrorVerb::Read, e))?;
+        let bytes = data.len();
         self.store_snapshot(meta, data).await?;
         self.replace(state, meta);
+        self.stats.snapshot_installs.inc();
+        self.stats.snapshot_bytes.set(bytes as u64);
+        let index = meta.last_log_id.map(|id| id.index);
+        tracing::info!(index, bytes, "installed a snapshot from the leader: it replaces the state");
         Ok(())
     }
 

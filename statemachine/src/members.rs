@@ -131,19 +131,26 @@ impl State {
         let missing =
             if state == ExecutorState::Approved { texts::APPROVE_EXECUTOR_NIL } else { texts::REJECT_EXECUTOR_NIL };
         self.executor_or(colonyname, executorname, missing)?;
-        if let Some(executor) = self.data.executors.get_mut(&(colonyname.to_string(), executorname.to_string())) {
-            executor.state = state;
-        }
+        self.set_executor_state_unchecked(colonyname, executorname, state);
         Ok(Reply::Empty)
+    }
+
+    /// Changes a stored executor's state, moving its tally.
+    fn set_executor_state_unchecked(&mut self, colonyname: &str, executorname: &str, state: ExecutorState) {
+        let key = (colonyname.to_string(), executorname.to_string());
+        if let Some(executor) = self.data.executors.get(&key).cloned() {
+            self.unindex_executor(&executor);
+            let executor = Executor { state, ..executor };
+            self.index_executor(&executor);
+            self.data.executors.insert(key, executor);
+        }
     }
 
     /// Marks the executor UNREGISTERED (the row stays, §3.3), puts its running processes
     /// back in the queue without counting a retry, and drops its functions.
     pub(crate) fn remove_executor(&mut self, colonyname: &str, executorname: &str) -> ApiResult<Reply> {
         let executorid = self.executor_or(colonyname, executorname, texts::REMOVE_EXECUTOR_NIL)?.executorid.clone();
-        if let Some(executor) = self.data.executors.get_mut(&(colonyname.to_string(), executorname.to_string())) {
-            executor.state = ExecutorState::Unregistered;
-        }
+        self.set_executor_state_unchecked(colonyname, executorname, ExecutorState::Unregistered);
         let running: Vec<String> = self
             .idx
             .by_state

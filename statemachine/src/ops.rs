@@ -51,7 +51,7 @@ impl State {
             .ok_or_else(|| ApiError::bad_request(texts::NO_INITIATOR))?;
         let process = self.new_process(spec, processid, now)?;
         let process = Process { initiatorid: caller.to_string(), initiatorname, ..process };
-        self.insert_process(process.clone());
+        self.insert_new_process(process.clone());
         self.announce(&process);
         Ok(Reply::Process(Box::new(process)))
     }
@@ -194,6 +194,9 @@ impl State {
             }
             set_attribute_states(p);
         });
+        if let Some(process) = self.data.processes.get(&processid) {
+            self.data.extended.scheduler.assigned(process, now);
+        }
         if let Some(stored) = self.data.executors.get_mut(&(colonyname.to_string(), executor.executorname.clone())) {
             stored.lastheardfromtime = now;
         }
@@ -219,6 +222,7 @@ impl State {
             // Closing a SUCCESS process again is allowed: executors retry closes (§12.14).
             ProcessState::Running | ProcessState::Success => {}
         }
+        self.count_close(processid, now, true);
         self.update_process(processid, |p| {
             if !out.is_empty() {
                 p.out = out.to_vec();
@@ -276,8 +280,18 @@ impl State {
             }
             ProcessState::Waiting | ProcessState::Running => {}
         }
+        self.count_close(processid, now, false);
         self.fail(processid, errors.to_vec(), now);
         Ok(Reply::Empty)
+    }
+
+    /// Counts a close that changes the state: not a SUCCESS process closed again.
+    fn count_close(&mut self, processid: &str, now: Time, successful: bool) {
+        if let Some(process) = self.data.processes.get(processid)
+            && process.state != ProcessState::Success
+        {
+            self.data.extended.scheduler.closed(process, now, successful);
+        }
     }
 
     fn fail(&mut self, processid: &str, errors: Vec<String>, now: Time) {
@@ -457,9 +471,12 @@ impl State {
                 continue;
             };
             let retries_left = process.spec.maxretries < 0 || process.retries < process.spec.maxretries;
+            self.emit(timed_out(process, false, retries_left));
             if retries_left {
+                self.data.extended.scheduler.requeued_maxexectime += 1;
                 self.requeue(&processid, Some(now));
             } else {
+                self.data.extended.scheduler.failed_maxexectime += 1;
                 self.fail(&processid, vec![EXEC_TIMEOUT_ERROR.to_string()], now);
             }
         }
@@ -471,8 +488,23 @@ impl State {
             .map(|(_, id)| id.clone())
             .collect();
         for processid in expired_wait {
+            if let Some(process) = self.process(&processid) {
+                self.emit(timed_out(process, true, false));
+            }
+            self.data.extended.scheduler.failed_maxwaittime += 1;
             self.fail(&processid, vec![WAIT_TIMEOUT_ERROR.to_string()], now);
         }
+    }
+}
+
+fn timed_out(process: &Process, waited: bool, requeued: bool) -> Event {
+    Event::TimedOut {
+        processid: process.processid.clone(),
+        colonyname: process.spec.conditions.colonyname.clone(),
+        executortype: process.spec.conditions.executortype.clone(),
+        retries: process.retries,
+        waited,
+        requeued,
     }
 }
 

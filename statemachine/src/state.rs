@@ -6,6 +6,7 @@
 
 use crate::arrivals::{Arrivals, tie_break};
 use crate::command::{Command, Op};
+use crate::counters::{SchedulerMetrics, Tallies};
 use crate::error::{ApiError, ApiResult};
 pub use crate::extended::Extended;
 use crate::model::{
@@ -45,6 +46,9 @@ pub enum Event {
     Ready { processid: String, colonyname: String, executortype: String },
     /// A process entered `state`.
     Changed { processid: String, state: ProcessState },
+    /// A process ran past its `maxexectime` (`waited: false`) or waited past its
+    /// `maxwaittime`; `requeued`: it went back to the queue rather than failing. For the log.
+    TimedOut { processid: String, colonyname: String, executortype: String, retries: i64, waited: bool, requeued: bool },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +145,8 @@ pub(crate) struct Indexes {
     pub executor_logs: BTreeMap<NameKey, Vec<u64>>,
     /// (colony, state) -> process graphs by (submission time, arrival, id).
     pub graphs_by_state: BTreeMap<(String, ProcessState), BTreeSet<ListKey>>,
+    /// Processes and executors by state, for the metrics.
+    pub tallies: Tallies,
 }
 
 /// Where a row sorts in a list: its time (as `Time::ordinal`), then its arrival number
@@ -258,6 +264,11 @@ impl State {
         self.data.clock
     }
 
+    /// The scheduler's counters and tallies, for `/metrics`.
+    pub fn scheduler_metrics(&self) -> SchedulerMetrics {
+        SchedulerMetrics { counters: self.data.extended.scheduler.clone(), tallies: self.idx.tallies.clone() }
+    }
+
     /// The earliest wait or exec deadline, so the leader knows when to propose `Op::Tick`.
     pub fn next_deadline(&self) -> Option<Time> {
         let wait = self.idx.wait_deadlines.first().map(|(t, _)| *t);
@@ -340,6 +351,7 @@ impl State {
     }
 
     pub(crate) fn index_executor(&mut self, executor: &Executor) {
+        self.idx.tallies.executor(&executor.colonyname, executor.state, true);
         self.idx
             .executor_ids
             .entry((executor.colonyname.clone(), executor.executorid.clone()))
@@ -348,6 +360,7 @@ impl State {
     }
 
     pub(crate) fn unindex_executor(&mut self, executor: &Executor) {
+        self.idx.tallies.executor(&executor.colonyname, executor.state, false);
         let key = (executor.colonyname.clone(), executor.executorid.clone());
         if let Some(names) = self.idx.executor_ids.get_mut(&key) {
             names.remove(&executor.executorname);
@@ -401,6 +414,7 @@ impl State {
         let id = process.processid.clone();
         let arrival = self.data.arrivals.process(&id);
         let colony = process.spec.conditions.colonyname.clone();
+        self.idx.tallies.process(process, insert);
         let by_state = self.idx.by_state.entry((colony.clone(), process.state)).or_default();
         let key = (Self::list_key(process), tie_break(arrival, Self::listed_newest_first(process.state)), id.clone());
         if insert {
@@ -456,6 +470,12 @@ impl State {
     pub(crate) fn insert_process(&mut self, process: Process) {
         self.index_process(&process);
         self.data.processes.insert(process.processid.clone(), process);
+    }
+
+    /// Stores a process that did not exist before, counting it as submitted.
+    pub(crate) fn insert_new_process(&mut self, process: Process) {
+        self.data.extended.scheduler.submitted += 1;
+        self.insert_process(process);
     }
 
     /// Changes a stored process and moves its index entries. Returns false if it is unknown.

@@ -199,7 +199,7 @@ impl State {
         self.index_graph(&graph, true);
         self.data.graphs.insert(graph.processgraphid.clone(), graph.clone());
         for process in processes {
-            self.insert_process(process.clone());
+            self.insert_new_process(process.clone());
             self.announce(&process);
         }
         Ok(Reply::ProcessGraph(Box::new(graph)))
@@ -339,7 +339,7 @@ impl State {
                 p.children.push(processid.to_string());
             }
         });
-        self.insert_process(process.clone());
+        self.insert_new_process(process.clone());
         let roots = self.graph(processgraphid).map(|g| g.rootprocessids.clone()).unwrap_or_default();
         let processids = depth_first(&roots, |id| self.process(id).map(|p| p.children.clone()).unwrap_or_default());
         self.update_graph(processgraphid, |g| g.processids = processids);
