@@ -13,6 +13,11 @@
 mod decode;
 pub use decode::{DECODE_FAILURES, UNKNOWN_EMPTY_PAYLOAD_TYPE, decode_failures, unknown_payload_type};
 
+// --- Files, snapshots, locations and executor reports (§6.12, §6.13) ----------------------
+
+mod files;
+pub use files::*;
+
 // --- A missing object in a message (400) -------------------------------------------------
 
 pub const ADD_COLONY_NIL: &str = "Failed to add colony, colony is <nil>";
