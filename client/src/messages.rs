@@ -2,7 +2,9 @@
 //! its message type and the type of its reply. A message is the struct's fields plus `"msgtype"`, which must equal
 //! the envelope's payload type.
 
+use colonies_statemachine::files::File;
 use colonies_statemachine::json::{Json, null_as_default};
+use colonies_statemachine::locations::Location;
 use colonies_statemachine::model::{
     Allocations, Attribute, Capabilities, Colony, Cron, Executor, Function, FunctionSpec, Generator, Log, Process,
     ProcessGraph, Statistics, User, WorkflowSpec,
@@ -280,6 +282,54 @@ messages! {
     SubscribeProcesses(SubscribeProcessesMsg) = "subscribeprocessesmsg" -> Process {
         colonyname: String, executortype: String, state: i64, timeout: i64,
     }
+    // Locations (§6.12).
+    AddLocation(AddLocationMsg) = "addlocationmsg" { location: Option<Location> }
+    GetLocations(GetLocationsMsg) = "getlocationsmsg" { colonyname: String }
+    GetLocation(GetLocationMsg) = "getlocationmsg" { colonyname: String, name: String }
+    RemoveLocation(RemoveLocationMsg) = "removelocationmsg" { colonyname: String, name: String }
+
+    // File and snapshot metadata (§6.13). pycolonies sends `null` for the strings it was
+    // not given, which Go reads as "".
+    AddFile(AddFileMsg) = "addfilemsg" { file: Option<File> }
+    GetFile(GetFileMsg) = "getfilemsg" {
+        #[serde(deserialize_with = "null_as_default")] colonyname: String,
+        #[serde(deserialize_with = "null_as_default")] fileid: String,
+        #[serde(deserialize_with = "null_as_default")] label: String,
+        #[serde(deserialize_with = "null_as_default")] name: String,
+        latest: bool,
+    }
+    GetFiles(GetFilesMsg) = "getfilesmsg" {
+        #[serde(deserialize_with = "null_as_default")] colonyname: String,
+        #[serde(deserialize_with = "null_as_default")] label: String,
+    }
+    GetFileLabels(GetFileLabelsMsg) = "getfilelabelsmsg" {
+        #[serde(deserialize_with = "null_as_default")] colonyname: String,
+        #[serde(deserialize_with = "null_as_default")] name: String,
+        exact: bool,
+    }
+    RemoveFile(RemoveFileMsg) = "removefilemsg" {
+        #[serde(deserialize_with = "null_as_default")] colonyname: String,
+        #[serde(deserialize_with = "null_as_default")] fileid: String,
+        #[serde(deserialize_with = "null_as_default")] label: String,
+        #[serde(deserialize_with = "null_as_default")] name: String,
+    }
+    CreateSnapshot(CreateSnapshotMsg) = "createsnapshotmsg" {
+        #[serde(deserialize_with = "null_as_default")] colonyname: String,
+        #[serde(deserialize_with = "null_as_default")] label: String,
+        #[serde(deserialize_with = "null_as_default")] name: String,
+    }
+    GetSnapshot(GetSnapshotMsg) = "getsnapshotmsg" {
+        #[serde(deserialize_with = "null_as_default")] colonyname: String,
+        #[serde(deserialize_with = "null_as_default")] snapshotid: String,
+        #[serde(deserialize_with = "null_as_default")] name: String,
+    }
+    GetSnapshots(GetSnapshotsMsg) = "getsnapshotsmsg" { colonyname: String }
+    RemoveSnapshot(RemoveSnapshotMsg) = "removesnapshotmsg" {
+        #[serde(deserialize_with = "null_as_default")] colonyname: String,
+        #[serde(deserialize_with = "null_as_default")] snapshotid: String,
+        #[serde(deserialize_with = "null_as_default")] name: String,
+    }
+    RemoveAllSnapshots(RemoveAllSnapshotsMsg) = "removeallsnapshotmsg" { colonyname: String }
 }
 
 /// The reply to `versionmsg`.

@@ -13,6 +13,7 @@ mod clock;
 pub mod config;
 pub mod cors;
 pub mod dispatch;
+mod files;
 mod leader;
 mod leadership;
 pub mod limits;

@@ -461,10 +461,6 @@ pub fn body_too_slow(seconds: f32) -> String {
     format!("The request body did not arrive within {seconds} s")
 }
 
-pub fn not_served(payloadtype: &str) -> String {
-    format!("{payloadtype} is not served by this server yet")
-}
-
 pub const SHUTTING_DOWN: &str = "The server is shutting down";
 pub const TOO_MANY_CONNECTIONS: &str = "Too many connections; retry later";
 
