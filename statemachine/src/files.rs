@@ -123,20 +123,51 @@ pub struct Snapshot {
 type FileKey = (String, String, String, u64);
 
 /// The replicated file and snapshot metadata (`Extended::files`). Every lookup is a range
-/// of an ordered map, never a pass over all of it.
+/// of an ordered map, never a pass over all of it. A snapshot holds the files, the
+/// snapshots and the revision counter (`Stored`); the indexes are rebuilt when it loads.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Stored", into = "Stored")]
 pub(crate) struct Files {
     files: OrdMap<FileKey, File>,
+    next_revision: u64,
+    snapshots: OrdMap<String, Snapshot>,
     /// file id -> its key in `files`.
     ids: OrdMap<String, FileKey>,
     /// (colony, label) -> files stored under exactly that label.
     labels: OrdMap<(String, String), u64>,
     /// colony -> files it holds.
     per_colony: OrdMap<String, usize>,
-    next_revision: u64,
-    snapshots: OrdMap<String, Snapshot>,
     /// (colony, snapshot name) -> snapshot id.
     snapshot_names: OrdMap<(String, String), String>,
+}
+
+/// What a snapshot holds of `Files`.
+#[derive(Clone, Serialize, Deserialize)]
+struct Stored {
+    files: OrdMap<FileKey, File>,
+    next_revision: u64,
+    snapshots: OrdMap<String, Snapshot>,
+}
+
+impl From<Files> for Stored {
+    fn from(files: Files) -> Stored {
+        Stored { files: files.files, next_revision: files.next_revision, snapshots: files.snapshots }
+    }
+}
+
+impl From<Stored> for Files {
+    fn from(stored: Stored) -> Files {
+        let mut files = Files { next_revision: stored.next_revision, ..Files::default() };
+        for (key, file) in stored.files {
+            files.index(&key, &file);
+            files.files.insert(key, file);
+        }
+        for (id, snapshot) in stored.snapshots {
+            files.snapshot_names.insert((snapshot.colonyname.clone(), snapshot.name.clone()), id.clone());
+            files.snapshots.insert(id, snapshot);
+        }
+        files
+    }
 }
 
 /// Whether `label` is `under` or one of its sub-labels (`/a` holds `/a/b`, not `/ab`).
@@ -192,12 +223,16 @@ impl Files {
         latest
     }
 
-    fn insert(&mut self, file: File) {
-        let key = (file.colonyname.clone(), file.label.clone(), file.name.clone(), self.next_revision);
-        self.next_revision += 1;
+    fn index(&mut self, key: &FileKey, file: &File) {
         *self.labels.entry((file.colonyname.clone(), file.label.clone())).or_default() += 1;
         *self.per_colony.entry(file.colonyname.clone()).or_default() += 1;
         self.ids.insert(file.fileid.clone(), key.clone());
+    }
+
+    fn insert(&mut self, file: File) {
+        let key = (file.colonyname.clone(), file.label.clone(), file.name.clone(), self.next_revision);
+        self.next_revision += 1;
+        self.index(&key, &file);
         self.files.insert(key, file);
     }
 
