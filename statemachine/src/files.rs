@@ -210,7 +210,9 @@ impl Files {
     /// label then name order.
     fn latest_under<'a>(&'a self, colonyname: &'a str, under: &'a str, deep: bool) -> Vec<&'a File> {
         let mut latest: Vec<&File> = Vec::new();
-        for (_, file) in self.with_label_prefix(colonyname, under) {
+        // `/a/` holds `/a` too, which sorts before it.
+        let prefix = if deep { under.trim_end_matches('/') } else { under };
+        for (_, file) in self.with_label_prefix(colonyname, prefix) {
             let wanted = if deep { is_under(&file.label, under) } else { file.label == under };
             if !wanted {
                 continue;
@@ -455,10 +457,11 @@ impl State {
     ) -> ApiResult<Option<Vec<Label>>> {
         self.require_member(caller, colonyname, true)?;
         let labels = &self.data.extended.files.labels;
-        let start = (colonyname.to_string(), name.to_string());
+        let prefix = if exact { name } else { name.trim_end_matches('/') };
+        let start = (colonyname.to_string(), prefix.to_string());
         let found = labels
             .range(start..)
-            .take_while(|((colony, label), _)| colony == colonyname && label.starts_with(name))
+            .take_while(|((colony, label), _)| colony == colonyname && label.starts_with(prefix))
             .filter(|((_, label), _)| if exact { label == name } else { is_under(label, name) })
             .map(|((_, label), count)| Label { name: label.clone(), files: *count as i64 })
             .collect();

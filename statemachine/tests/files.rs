@@ -96,6 +96,7 @@ fn labels_list_with_their_sub_labels_and_exactly() {
     assert_eq!(all, [("/data".into(), 3), ("/data/sub".into(), 1), ("/database".into(), 1)]);
     assert_eq!(labels("/data", false), [("/data".into(), 3), ("/data/sub".into(), 1)], "not /database");
     assert_eq!(labels("/data", true), [("/data".to_string(), 3)]);
+    assert_eq!(labels("/data/", false), labels("/data", false), "a trailing slash names the same label");
     assert!(labels("/nothing", false).is_empty());
 }
 
@@ -117,9 +118,11 @@ fn a_snapshot_freezes_the_latest_file_of_each_name_under_the_label() {
         (400, "Failed to create snapshot, a snapshot with name <snap-1> already exists")
     );
     assert_eq!(w.refused(EXEC_A, snapshot("/data", "", "s2")).status, 400);
+    let Reply::Snapshot(slash) = w.ok(EXEC_A, snapshot("/data/", "snap-slash", "s4")) else { panic!() };
+    assert_eq!(slash.fileids, ["f6", "f3", "f4"], "a trailing slash names the same label");
     w.ok(EXEC_A, snapshot("/data/sub", "snap-2", "s2"));
     let names: Vec<_> = w.state.get_snapshots(EXEC_A, COLONY).unwrap().unwrap().into_iter().map(|s| s.name).collect();
-    assert_eq!(names, ["snap-1", "snap-2"]);
+    assert_eq!(names, ["snap-1", "snap-2", "snap-slash"]);
 
     let remove = |id: &str, name: &str| Op::RemoveSnapshot {
         colonyname: COLONY.into(),
