@@ -6,7 +6,7 @@
 use crate::table::table;
 use crate::user::{Ctx, Role, print_json, say, show_fields};
 use colonies_client::messages::*;
-use colonies_statemachine::files::{File, FileData, Label, Snapshot};
+use colonies_statemachine::files::File;
 use colonies_statemachine::locations::Location;
 
 #[derive(clap::Subcommand)]
@@ -123,8 +123,7 @@ pub async fn fs(ctx: &Ctx, command: FsCmd) -> anyhow::Result<()> {
     let colonyname = ctx.colony()?;
     match command {
         FsCmd::Ls { label } => {
-            let files: Option<Vec<FileData>> = ctx.call(Role::Caller, GetFilesMsg { colonyname, label }).await?;
-            let files = files.unwrap_or_default();
+            let files = ctx.call(Role::Caller, GetFilesMsg { colonyname, label }).await?;
             if ctx.json {
                 return print_json(&files);
             }
@@ -133,9 +132,7 @@ pub async fn fs(ctx: &Ctx, command: FsCmd) -> anyhow::Result<()> {
             Ok(())
         }
         FsCmd::Labels { name, exact } => {
-            let labels: Option<Vec<Label>> =
-                ctx.call(Role::Caller, GetFileLabelsMsg { colonyname, name, exact }).await?;
-            let labels = labels.unwrap_or_default();
+            let labels = ctx.call(Role::Caller, GetFileLabelsMsg { colonyname, name, exact }).await?;
             if ctx.json {
                 return print_json(&labels);
             }
@@ -144,7 +141,7 @@ pub async fn fs(ctx: &Ctx, command: FsCmd) -> anyhow::Result<()> {
         }
         FsCmd::Get { file: WhichFile { fileid, label, name }, all } => {
             let message = GetFileMsg { colonyname, fileid, label, name, latest: !all };
-            let files: Vec<File> = ctx.call(Role::Caller, message).await?;
+            let files = ctx.call(Role::Caller, message).await?;
             if ctx.json {
                 return print_json(&files);
             }
@@ -162,12 +159,11 @@ pub async fn fs(ctx: &Ctx, command: FsCmd) -> anyhow::Result<()> {
 async fn snapshot(ctx: &Ctx, colonyname: String, command: SnapshotCmd) -> anyhow::Result<()> {
     match command {
         SnapshotCmd::Create { label, name } => {
-            let snapshot: Snapshot = ctx.call(Role::Caller, CreateSnapshotMsg { colonyname, label, name }).await?;
+            let snapshot = ctx.call(Role::Caller, CreateSnapshotMsg { colonyname, label, name }).await?;
             show_fields(ctx, &snapshot)
         }
         SnapshotCmd::Ls => {
-            let snapshots: Option<Vec<Snapshot>> = ctx.call(Role::Caller, GetSnapshotsMsg { colonyname }).await?;
-            let snapshots = snapshots.unwrap_or_default();
+            let snapshots = ctx.call(Role::Caller, GetSnapshotsMsg { colonyname }).await?;
             if ctx.json {
                 return print_json(&snapshots);
             }
@@ -179,7 +175,7 @@ async fn snapshot(ctx: &Ctx, colonyname: String, command: SnapshotCmd) -> anyhow
             Ok(())
         }
         SnapshotCmd::Get(WhichSnapshot { name, snapshotid }) => {
-            let snapshot: Snapshot = ctx.call(Role::Caller, GetSnapshotMsg { colonyname, snapshotid, name }).await?;
+            let snapshot = ctx.call(Role::Caller, GetSnapshotMsg { colonyname, snapshotid, name }).await?;
             show_fields(ctx, &snapshot)
         }
         SnapshotCmd::Remove(WhichSnapshot { name, snapshotid }) => {
@@ -198,12 +194,11 @@ pub async fn location(ctx: &Ctx, command: LocationCmd) -> anyhow::Result<()> {
     match command {
         LocationCmd::Add { name, description, long, lat } => {
             let location = Location { locationid: String::new(), name, colonyname, description, long, lat };
-            let added: Location = ctx.call(Role::ColonyOwner, AddLocationMsg { location: Some(location) }).await?;
+            let added = ctx.call(Role::ColonyOwner, AddLocationMsg { location: Some(location) }).await?;
             show_fields(ctx, &added)
         }
         LocationCmd::Ls => {
-            let locations: Option<Vec<Location>> = ctx.call(Role::Caller, GetLocationsMsg { colonyname }).await?;
-            let locations = locations.unwrap_or_default();
+            let locations = ctx.call(Role::Caller, GetLocationsMsg { colonyname }).await?;
             if ctx.json {
                 return print_json(&locations);
             }
@@ -215,7 +210,7 @@ pub async fn location(ctx: &Ctx, command: LocationCmd) -> anyhow::Result<()> {
             Ok(())
         }
         LocationCmd::Get { name } => {
-            let location: Location = ctx.call(Role::Caller, GetLocationMsg { colonyname, name }).await?;
+            let location = ctx.call(Role::Caller, GetLocationMsg { colonyname, name }).await?;
             show_fields(ctx, &location)
         }
         LocationCmd::Remove { name } => {

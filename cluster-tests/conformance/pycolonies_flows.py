@@ -386,7 +386,7 @@ def locations_and_executor_reports():
     got = rpc({"msgtype": "getlocationmsg", "colonyname": colonyname, "name": "py-north"}, other_prvkey)
     assert got == added, got
     rpc({"msgtype": "removelocationmsg", "colonyname": colonyname, "name": "py-north"}, colony_prvkey)
-    assert rpc({"msgtype": "getlocationsmsg", "colonyname": colonyname}, executor_prvkey) is None
+    assert rpc({"msgtype": "getlocationsmsg", "colonyname": colonyname}, executor_prvkey) == []
     allocations = {"projects": {"p": {"allocatedcpu": 4, "usedcpu": 1, "allocatedgpu": 0, "usedgpu": 0,
                                       "allocatedstorage": 0, "usedstorage": 0}}}
     rpc({"msgtype": "reportallocationmsg", "colonyname": colonyname, "executorname": "py-executor",

@@ -291,11 +291,6 @@ impl Files {
     }
 }
 
-/// `null` for an empty list, as the reference's list replies are (§9.3).
-fn list<T>(items: Vec<T>) -> Option<Vec<T>> {
-    (!items.is_empty()).then_some(items)
-}
-
 impl State {
     /// Who may run a file or snapshot command: approved members of its colony.
     pub(crate) fn authorize_files(&self, caller: &str, op: &Op) -> ApiResult<()> {
@@ -431,7 +426,7 @@ impl State {
     }
 
     /// `getfilesmsg`: the latest revision of each name under exactly `label`, by name.
-    pub fn get_files(&self, caller: &str, colonyname: &str, label: &str) -> ApiResult<Option<Vec<FileData>>> {
+    pub fn get_files(&self, caller: &str, colonyname: &str, label: &str) -> ApiResult<Vec<FileData>> {
         self.require_member(caller, colonyname, true)?;
         let latest = self.data.extended.files.latest_under(colonyname, label, false);
         let data = latest
@@ -443,18 +438,12 @@ impl State {
                 s3filename: f.reference.s3object.object.clone(),
             })
             .collect();
-        Ok(list(data))
+        Ok(data)
     }
 
     /// `getfilelabelsmsg`: the label `name` (with `exact`), or it and its sub-labels; every
     /// label of the colony for an empty name.
-    pub fn get_file_labels(
-        &self,
-        caller: &str,
-        colonyname: &str,
-        name: &str,
-        exact: bool,
-    ) -> ApiResult<Option<Vec<Label>>> {
+    pub fn get_file_labels(&self, caller: &str, colonyname: &str, name: &str, exact: bool) -> ApiResult<Vec<Label>> {
         self.require_member(caller, colonyname, true)?;
         let labels = &self.data.extended.files.labels;
         let prefix = if exact { name } else { name.trim_end_matches('/') };
@@ -465,7 +454,7 @@ impl State {
             .filter(|((_, label), _)| if exact { label == name } else { is_under(label, name) })
             .map(|((_, label), count)| Label { name: label.clone(), files: *count as i64 })
             .collect();
-        Ok(list(found))
+        Ok(found)
     }
 
     /// `getsnapshotmsg`: by id, or else by name.
@@ -479,10 +468,10 @@ impl State {
     }
 
     /// `getsnapshotsmsg`: by name.
-    pub fn get_snapshots(&self, caller: &str, colonyname: &str) -> ApiResult<Option<Vec<Snapshot>>> {
+    pub fn get_snapshots(&self, caller: &str, colonyname: &str) -> ApiResult<Vec<Snapshot>> {
         self.require_member(caller, colonyname, true)?;
         let files = &self.data.extended.files;
-        Ok(list(files.snapshot_ids_of(colonyname).filter_map(|id| files.snapshots.get(id).cloned()).collect()))
+        Ok(files.snapshot_ids_of(colonyname).filter_map(|id| files.snapshots.get(id).cloned()).collect())
     }
 }
 

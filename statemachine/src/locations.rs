@@ -136,11 +136,10 @@ impl State {
         Ok(Reply::Empty)
     }
 
-    /// `getlocationsmsg`: by name; `null` if there is none (§9.3).
-    pub fn get_locations(&self, caller: &str, colonyname: &str) -> ApiResult<Option<Vec<Location>>> {
+    /// `getlocationsmsg`: by name.
+    pub fn get_locations(&self, caller: &str, colonyname: &str) -> ApiResult<Vec<Location>> {
         self.require_member(caller, colonyname, false)?;
-        let found: Vec<Location> = self.data.extended.locations.of_colony(colonyname).cloned().collect();
-        Ok((!found.is_empty()).then_some(found))
+        Ok(self.data.extended.locations.of_colony(colonyname).cloned().collect())
     }
 
     /// `getlocationmsg`.

@@ -75,21 +75,21 @@ fn revisions_are_kept_in_order_and_latest_is_the_last_added() {
     assert_eq!(by_id[0].checksum, "one");
     assert_eq!(w.state.get_file(EXEC_A, COLONY, "", "/data", "none", true).unwrap_err().status, 404);
     assert_eq!(w.state.get_file(EXEC_A, COLONY, "nope", "", "", true).unwrap_err().status, 404);
-    let listed = w.state.get_files(EXEC_A, COLONY, "/data").unwrap().unwrap();
+    let listed = w.state.get_files(EXEC_A, COLONY, "/data").unwrap();
     let names: Vec<_> = listed.iter().map(|d| (d.name.as_str(), d.checksum.as_str(), d.s3filename.as_str())).collect();
     assert_eq!(
         names,
         [("a.txt", "two", "obj-f2"), ("b.txt", "three", "obj-f3")],
         "latest of each name, this label only"
     );
-    assert_eq!(w.state.get_files(EXEC_A, COLONY, "/empty").unwrap(), None, "null for none, as the reference");
+    assert!(w.state.get_files(EXEC_A, COLONY, "/empty").unwrap().is_empty(), "[] for none (protocol §9.3)");
 }
 
 #[test]
 fn labels_list_with_their_sub_labels_and_exactly() {
     let w = world_with_files();
     let labels = |name: &str, exact: bool| -> Vec<(String, i64)> {
-        let found = w.state.get_file_labels(EXEC_A, COLONY, name, exact).unwrap().unwrap_or_default();
+        let found = w.state.get_file_labels(EXEC_A, COLONY, name, exact).unwrap();
         found.into_iter().map(|l| (l.name, l.files)).collect()
     };
     let all = labels("", false);
@@ -121,7 +121,7 @@ fn a_snapshot_freezes_the_latest_file_of_each_name_under_the_label() {
     let Reply::Snapshot(slash) = w.ok(EXEC_A, snapshot("/data/", "snap-slash", "s4")) else { panic!() };
     assert_eq!(slash.fileids, ["f6", "f3", "f4"], "a trailing slash names the same label");
     w.ok(EXEC_A, snapshot("/data/sub", "snap-2", "s2"));
-    let names: Vec<_> = w.state.get_snapshots(EXEC_A, COLONY).unwrap().unwrap().into_iter().map(|s| s.name).collect();
+    let names: Vec<_> = w.state.get_snapshots(EXEC_A, COLONY).unwrap().into_iter().map(|s| s.name).collect();
     assert_eq!(names, ["snap-1", "snap-2", "snap-slash"]);
 
     let remove = |id: &str, name: &str| Op::RemoveSnapshot {
@@ -133,7 +133,7 @@ fn a_snapshot_freezes_the_latest_file_of_each_name_under_the_label() {
     assert_eq!(w.state.get_snapshot(EXEC_A, COLONY, "s1", "").unwrap_err().status, 404);
     assert_eq!(w.refused(EXEC_A, remove("s1", "")).status, 404);
     w.ok(EXEC_A, Op::RemoveAllSnapshots { colonyname: COLONY.into() });
-    assert_eq!(w.state.get_snapshots(EXEC_A, COLONY).unwrap(), None);
+    assert!(w.state.get_snapshots(EXEC_A, COLONY).unwrap().is_empty());
     // The name is free again.
     w.ok(EXEC_A, snapshot("/data", "snap-1", "s3"));
 }
@@ -154,7 +154,7 @@ fn files_are_removed_by_id_or_every_revision_by_name() {
     assert_eq!(w.state.get_file(EXEC_A, COLONY, "", "/data", "a.txt", false).unwrap_err().status, 404);
     let e = w.refused(EXEC_A, remove("", "/data", "a.txt"));
     assert_eq!((e.status, e.message.as_str()), (404, "Failed to remove file, file not found"));
-    let labels = w.state.get_file_labels(EXEC_A, COLONY, "/data", true).unwrap().unwrap();
+    let labels = w.state.get_file_labels(EXEC_A, COLONY, "/data", true).unwrap();
     assert_eq!(labels[0].files, 1, "only b.txt is left in /data");
 }
 
@@ -225,7 +225,7 @@ fn add_location(name: &str, id: &str) -> Op {
 #[test]
 fn locations_belong_to_the_colony_owner_and_members_read_them() {
     let mut w = World::new();
-    assert_eq!(w.state.get_locations(EXEC_A, COLONY).unwrap(), None, "null for none");
+    assert!(w.state.get_locations(EXEC_A, COLONY).unwrap().is_empty());
     assert_eq!(w.refused(EXEC_A, add_location("north", "l1")).status, 403);
     let Reply::Location(added) = w.ok(COLONY_OWNER, add_location("north", "l1")) else { panic!() };
     assert_eq!((added.lat, added.long), (59.33, 18.07));
@@ -233,7 +233,7 @@ fn locations_belong_to_the_colony_owner_and_members_read_them() {
     let e = w.refused(COLONY_OWNER, add_location("north", "l3"));
     assert_eq!((e.status, e.message.as_str()), (400, "Location with name <north> already exists in colony <dev>"));
     assert_eq!(w.refused(COLONY_OWNER, add_location("", "l3")).status, 400);
-    let names: Vec<_> = w.state.get_locations(EXEC_B, COLONY).unwrap().unwrap().into_iter().map(|l| l.name).collect();
+    let names: Vec<_> = w.state.get_locations(EXEC_B, COLONY).unwrap().into_iter().map(|l| l.name).collect();
     assert_eq!(names, ["east", "north"]);
     assert_eq!(w.state.get_location(EXEC_A, COLONY, "north").unwrap(), *added);
     assert_eq!(w.state.get_location(EXEC_A, COLONY, "south").unwrap_err().status, 404);
