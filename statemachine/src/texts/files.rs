@@ -1,6 +1,8 @@
 //! The texts of file and snapshot metadata (§6.13) and of locations and executor reports
-//! (§6.12, §6.2). The reference's handlers spell theirs as `Failed to <do what>, <why>`;
-//! those it has no counterpart for are marked "ours" and follow that form.
+//! (§6.12, §6.2). Of these, only `Failed to get file` is the reference's text as recorded in
+//! the protocol spec; the others the reference has are written in the form its handlers use
+//! (`Failed to <do what>, <why>`), unconfirmed byte for byte. Texts marked "ours" answer
+//! checks the reference lacks.
 
 // --- A missing object in a message (400) -------------------------------------------------
 
