@@ -58,7 +58,7 @@ const NOT_TRIGGERED: &[(&str, &str)] = &[
     ("FILE_ID_NOT_NEW", "file ids are drawn by the node"),
     ("SNAPSHOT_ID_NOT_NEW", "snapshot ids are drawn by the node"),
     ("LOCATION_ID_MISSING", "location ids are drawn by the node"),
-    ("too_many_files", "needs MAX_FILES_PER_COLONY files"),
+    ("too_many_files", "needs MAX_FILES_PER_COLONY files; statemachine/tests/files.rs reaches the limit"),
     ("too_many_snapshots", "needs MAX_SNAPSHOTS_PER_COLONY snapshots"),
     ("too_many_locations", "needs MAX_LOCATIONS_PER_COLONY locations"),
 ];

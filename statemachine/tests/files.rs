@@ -274,3 +274,24 @@ fn an_executor_reports_its_own_allocations_and_capabilities_only() {
     let stored = w.state.get_executor(EXEC_A, COLONY, "a").unwrap();
     assert_eq!((stored.allocations, stored.capabilities), (allocations, capabilities));
 }
+
+#[test]
+fn a_colony_holds_at_most_max_files_and_the_refusal_changes_nothing() {
+    use colonies_statemachine::files::MAX_FILES_PER_COLONY;
+    let mut w = World::new();
+    for n in 0..MAX_FILES_PER_COLONY {
+        w.run(EXEC_A, Op::AddFile { file: Box::new(file(&format!("f{n}"), "/bulk", "same.txt", "c")) }).unwrap();
+    }
+    let e = w.refused(EXEC_A, Op::AddFile { file: Box::new(file("one-more", "/other", "x", "c")) });
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains(&MAX_FILES_PER_COLONY.to_string()), "{}", e.message);
+    // Removing the revisions frees the room.
+    let remove = Op::RemoveFile {
+        colonyname: COLONY.into(),
+        fileid: String::new(),
+        label: "/bulk".into(),
+        name: "same.txt".into(),
+    };
+    w.ok(EXEC_A, remove);
+    add(&mut w, file("one-more", "/other", "x", "c"));
+}
