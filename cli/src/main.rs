@@ -10,6 +10,7 @@ mod cluster;
 mod cron;
 mod dev;
 mod executor;
+mod fs;
 mod table;
 mod tls;
 mod user;
@@ -110,6 +111,20 @@ enum Command {
         ctx: user::Ctx,
         #[command(subcommand)]
         command: cron::GeneratorCmd,
+    },
+    /// ColonyFS metadata: files, labels and snapshots (the bytes are in S3).
+    Fs {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: fs::FsCmd,
+    },
+    /// Named places of a colony, which executors and specs refer to.
+    Location {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: fs::LocationCmd,
     },
 }
 
@@ -304,6 +319,8 @@ fn main() -> anyhow::Result<()> {
         Command::User { ctx, command } => block_on(user::user(&ctx, command))?,
         Command::Cron { ctx, command } => block_on(cron::cron(&ctx, command))?,
         Command::Generator { ctx, command } => block_on(cron::generator(&ctx, command))?,
+        Command::Fs { ctx, command } => block_on(fs::fs(&ctx, command))?,
+        Command::Location { ctx, command } => block_on(fs::location(&ctx, command))?,
         Command::Server(Server::Start(config)) => {
             let filter = tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,openraft=warn"));

@@ -538,3 +538,28 @@ fn crons_and_generators_through_the_cli() {
     dev.run(&["generator", "remove", "--generatorid", &generatorid]);
     assert_eq!(dev.json(&["generator", "ls"]), serde_json::json!([]));
 }
+
+#[test]
+fn locations_and_file_metadata_through_the_cli() {
+    let dev = start_cluster();
+    let added = dev.json(&["location", "add", "--name", "north", "--desc", "up", "--long", "18.07", "--lat", "-59.3"]);
+    assert_eq!(added["locationid"].as_str().unwrap().len(), 64, "{added}");
+    assert_eq!(dev.json(&["location", "get", "--name", "north"])["lat"], -59.3);
+    let listed = String::from_utf8_lossy(&dev.run(&["location", "ls"]).stdout).to_string();
+    assert!(listed.contains("north") && listed.contains("up"), "{listed}");
+    dev.run(&["location", "remove", "--name", "north"]);
+    assert_eq!(dev.json(&["location", "ls"]), serde_json::json!([]));
+
+    // The CLI uploads nothing (no S3 here): metadata commands on a colony without files.
+    assert_eq!(dev.json(&["fs", "labels"]), serde_json::json!([]));
+    assert_eq!(dev.json(&["fs", "ls", "--label", "/data"]), serde_json::json!([]));
+    let missing = dev.command(&["fs", "get", "--label", "/data", "--name", "a.txt"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("Failed to get file") && !missing.status.success());
+    let snapshot = dev.json(&["fs", "snapshot", "create", "--label", "/data", "--name", "s1"]);
+    assert_eq!(snapshot["fileids"], serde_json::json!([]));
+    assert_eq!(dev.json(&["fs", "snapshot", "get", "--name", "s1"])["snapshotid"], snapshot["snapshotid"]);
+    let listed = String::from_utf8_lossy(&dev.run(&["fs", "snapshot", "ls"]).stdout).to_string();
+    assert!(listed.contains("s1") && listed.contains("/data"), "{listed}");
+    dev.run(&["fs", "snapshot", "remove", "--name", "s1"]);
+    assert_eq!(dev.json(&["fs", "snapshot", "ls"]), serde_json::json!([]));
+}

@@ -2,7 +2,9 @@
 //! its message type and the type of its reply. A message is the struct's fields plus `"msgtype"`, which must equal
 //! the envelope's payload type.
 
+use colonies_statemachine::files::{File, FileData, Label, Snapshot};
 use colonies_statemachine::json::{Json, null_as_default};
+use colonies_statemachine::locations::Location;
 use colonies_statemachine::model::{
     Allocations, Attribute, Capabilities, Colony, Cron, Executor, Function, FunctionSpec, Generator, Log, Process,
     ProcessGraph, Statistics, User, WorkflowSpec,
@@ -280,6 +282,54 @@ messages! {
     SubscribeProcesses(SubscribeProcessesMsg) = "subscribeprocessesmsg" -> Process {
         colonyname: String, executortype: String, state: i64, timeout: i64,
     }
+    // Locations (§6.12).
+    AddLocation(AddLocationMsg) = "addlocationmsg" -> Location { location: Option<Location> }
+    GetLocations(GetLocationsMsg) = "getlocationsmsg" -> Vec<Location> { colonyname: String }
+    GetLocation(GetLocationMsg) = "getlocationmsg" -> Location { colonyname: String, name: String }
+    RemoveLocation(RemoveLocationMsg) = "removelocationmsg" -> Empty { colonyname: String, name: String }
+
+    // File and snapshot metadata (§6.13). pycolonies sends `null` for the strings it was
+    // not given, which Go reads as "".
+    AddFile(AddFileMsg) = "addfilemsg" -> File { file: Option<File> }
+    GetFile(GetFileMsg) = "getfilemsg" -> Vec<File> {
+        #[serde(deserialize_with = "null_as_default")] colonyname: String,
+        #[serde(deserialize_with = "null_as_default")] fileid: String,
+        #[serde(deserialize_with = "null_as_default")] label: String,
+        #[serde(deserialize_with = "null_as_default")] name: String,
+        latest: bool,
+    }
+    GetFiles(GetFilesMsg) = "getfilesmsg" -> Vec<FileData> {
+        #[serde(deserialize_with = "null_as_default")] colonyname: String,
+        #[serde(deserialize_with = "null_as_default")] label: String,
+    }
+    GetFileLabels(GetFileLabelsMsg) = "getfilelabelsmsg" -> Vec<Label> {
+        #[serde(deserialize_with = "null_as_default")] colonyname: String,
+        #[serde(deserialize_with = "null_as_default")] name: String,
+        exact: bool,
+    }
+    RemoveFile(RemoveFileMsg) = "removefilemsg" -> Empty {
+        #[serde(deserialize_with = "null_as_default")] colonyname: String,
+        #[serde(deserialize_with = "null_as_default")] fileid: String,
+        #[serde(deserialize_with = "null_as_default")] label: String,
+        #[serde(deserialize_with = "null_as_default")] name: String,
+    }
+    CreateSnapshot(CreateSnapshotMsg) = "createsnapshotmsg" -> Snapshot {
+        #[serde(deserialize_with = "null_as_default")] colonyname: String,
+        #[serde(deserialize_with = "null_as_default")] label: String,
+        #[serde(deserialize_with = "null_as_default")] name: String,
+    }
+    GetSnapshot(GetSnapshotMsg) = "getsnapshotmsg" -> Snapshot {
+        #[serde(deserialize_with = "null_as_default")] colonyname: String,
+        #[serde(deserialize_with = "null_as_default")] snapshotid: String,
+        #[serde(deserialize_with = "null_as_default")] name: String,
+    }
+    GetSnapshots(GetSnapshotsMsg) = "getsnapshotsmsg" -> Vec<Snapshot> { colonyname: String }
+    RemoveSnapshot(RemoveSnapshotMsg) = "removesnapshotmsg" -> Empty {
+        #[serde(deserialize_with = "null_as_default")] colonyname: String,
+        #[serde(deserialize_with = "null_as_default")] snapshotid: String,
+        #[serde(deserialize_with = "null_as_default")] name: String,
+    }
+    RemoveAllSnapshots(RemoveAllSnapshotsMsg) = "removeallsnapshotmsg" -> Empty { colonyname: String }
 }
 
 /// The reply to `versionmsg`.

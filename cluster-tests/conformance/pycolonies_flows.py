@@ -13,7 +13,7 @@ import time
 
 from crypto import Crypto
 from pycolonies import Colonies, func_spec
-from model import Workflow
+from model import File, Reference, S3Object, Workflow
 
 SERVER_PRVKEY = "fcc79953d8a751bf41db661592dc34d30004b1a651ffa0725b03ac227641499d"
 
@@ -310,6 +310,96 @@ def generators_are_added_packed_and_removed():
     expect_error(lambda: client.get_generator(generatorid, executor_prvkey), "generator is nil")
     assert not client.get_generators(colonyname, executor_prvkey)
     client.remove_processgraph(runs[0].processgraphid, executor_prvkey)
+
+
+def fake_file(name, checksum, label="data"):
+    """A file as pycolonies' upload builds it, pointing at an S3 object nobody wrote: the
+    server keeps metadata only, so no S3 is needed."""
+    obj = S3Object(server="s3.example", port=9000, tls=False, accesskey="AKIA-test", secretkey="test-secret",
+                   region="", encryptionkey="", encryptionalg="", object="obj-" + checksum, bucket="bucket")
+    f = File(fileid="", colonyname=colonyname, label=label, name=name, size=3, sequencenr=1, checksum=checksum,
+             checksumalg="SHA256", ref=Reference(protocol="s3", s3object=obj))
+    return {"msgtype": "addfilemsg", "file": f.model_dump(by_alias=True)}
+
+
+@flow
+def file_metadata_has_revisions_labels_and_latest():
+    rpc = client._Colonies__rpc
+    first = rpc(fake_file("a.txt", "c1"), executor_prvkey)
+    assert first["fileid"] and first["label"] == "/data" and first["added"], first
+    assert first["ref"]["s3object"]["secretkey"] == "test-secret", "the keys are stored as sent"
+    second = rpc(fake_file("a.txt", "c2"), other_prvkey)
+    rpc(fake_file("b.txt", "c3"), executor_prvkey)
+    rpc(fake_file("c.txt", "c4", label="data/sub"), executor_prvkey)
+    revisions = client.get_file(colonyname, executor_prvkey, label="/data", filename="a.txt", latest=False)
+    assert [f["fileid"] for f in revisions] == [first["fileid"], second["fileid"]], revisions
+    latest = client.get_file(colonyname, executor_prvkey, label="/data", filename="a.txt")
+    assert [f["checksum"] for f in latest] == ["c2"], latest
+    by_id = client.get_file(colonyname, executor_prvkey, fileid=first["fileid"])
+    assert by_id[0]["checksum"] == "c1"
+    listed = client.get_files("/data", colonyname, executor_prvkey)
+    assert [(d["name"], d["checksum"], d["s3filename"]) for d in listed] == [("a.txt", "c2", "obj-c2"),
+                                                                             ("b.txt", "c3", "obj-c3")], listed
+    labels = client.get_file_labels(colonyname, executor_prvkey)
+    assert [(l["name"], l["files"]) for l in labels] == [("/data", 3), ("/data/sub", 1)], labels
+    assert [l["name"] for l in client.get_file_labels(colonyname, executor_prvkey, "/data", True)] == ["/data"]
+    expect_error(lambda: client.get_file(colonyname, executor_prvkey, label="/data", filename="none"),
+                 "Failed to get file")
+    rpc({"msgtype": "removefilemsg", "colonyname": colonyname, "fileid": second["fileid"], "label": None,
+         "name": None}, executor_prvkey)
+    latest = client.get_file(colonyname, executor_prvkey, label="/data", filename="a.txt")
+    assert [f["checksum"] for f in latest] == ["c1"], "the revision before is the latest again"
+    stranger_prvkey, _ = new_key()
+    expect_error(lambda: client.get_files("/data", colonyname, stranger_prvkey), "")
+
+
+@flow
+def snapshots_freeze_the_latest_files_under_a_label():
+    rpc = client._Colonies__rpc
+    snap = client.create_snapshot(colonyname, "/data", "py-snap", executor_prvkey)
+    files = {f["name"]: f["fileid"] for f in client.get_file(colonyname, executor_prvkey, label="/data",
+                                                             filename="b.txt")}
+    assert files["b.txt"] in snap["fileids"] and len(snap["fileids"]) == 3, snap
+    assert client.get_snapshot_by_name(colonyname, "py-snap", other_prvkey)["snapshotid"] == snap["snapshotid"]
+    assert client.get_snapshot_by_id(colonyname, snap["snapshotid"], executor_prvkey)["name"] == "py-snap"
+    expect_error(lambda: client.create_snapshot(colonyname, "/data", "py-snap", executor_prvkey), "already exists")
+    client.create_snapshot(colonyname, "/data/sub", "py-sub", executor_prvkey)
+    assert [s["name"] for s in client.get_snapshots(colonyname, executor_prvkey)] == ["py-snap", "py-sub"]
+    rpc({"msgtype": "removesnapshotmsg", "colonyname": colonyname, "snapshotid": "", "name": "py-snap"},
+        executor_prvkey)
+    expect_error(lambda: client.get_snapshot_by_name(colonyname, "py-snap", executor_prvkey), "not found")
+    rpc({"msgtype": "removeallsnapshotmsg", "colonyname": colonyname}, executor_prvkey)
+    assert not client.get_snapshots(colonyname, executor_prvkey)
+
+
+@flow
+def locations_and_executor_reports():
+    # pycolonies has no calls for these; they go through its own signed RPC.
+    rpc = client._Colonies__rpc
+    location = {"locationid": "", "name": "py-north", "colonyname": colonyname, "description": "up",
+                "long": 18.07, "lat": 59.33}
+    added = rpc({"msgtype": "addlocationmsg", "location": location}, colony_prvkey)
+    assert added["locationid"] and added["lat"] == 59.33, added
+    expect_error(lambda: rpc({"msgtype": "addlocationmsg", "location": location}, executor_prvkey), "")
+    listed = rpc({"msgtype": "getlocationsmsg", "colonyname": colonyname}, executor_prvkey)
+    assert [l["name"] for l in listed] == ["py-north"], listed
+    got = rpc({"msgtype": "getlocationmsg", "colonyname": colonyname, "name": "py-north"}, other_prvkey)
+    assert got == added, got
+    rpc({"msgtype": "removelocationmsg", "colonyname": colonyname, "name": "py-north"}, colony_prvkey)
+    assert rpc({"msgtype": "getlocationsmsg", "colonyname": colonyname}, executor_prvkey) == []
+    allocations = {"projects": {"p": {"allocatedcpu": 4, "usedcpu": 1, "allocatedgpu": 0, "usedgpu": 0,
+                                      "allocatedstorage": 0, "usedstorage": 0}}}
+    rpc({"msgtype": "reportallocationmsg", "colonyname": colonyname, "executorname": "py-executor",
+         "allocations": allocations}, executor_prvkey)
+    capabilities = {"hardware": None, "software": [{"name": "python", "type": "lang", "version": "3"}]}
+    rpc({"msgtype": "updateexecutormsg", "colonyname": colonyname, "executorname": "py-executor",
+         "capabilities": capabilities}, executor_prvkey)
+    expect_error(lambda: rpc({"msgtype": "updateexecutormsg", "colonyname": colonyname,
+                              "executorname": "py-executor", "capabilities": capabilities}, other_prvkey),
+                 "another executor")
+    executor = client.get_executor(colonyname, "py-executor", executor_prvkey)
+    assert executor["allocations"] == allocations and executor["capabilities"] == capabilities, executor
+
 
 
 @flow

@@ -12,6 +12,8 @@ use colonies_client::messages::*;
 use colonies_client::rpc::Client;
 use colonies_cluster_tests::Cluster;
 use colonies_statemachine::Time;
+use colonies_statemachine::files::File;
+use colonies_statemachine::locations::Location;
 use colonies_statemachine::model::{Colony, Executor, Function, Process, ProcessState, User};
 use common::*;
 use std::time::{Duration, Instant};
@@ -158,6 +160,8 @@ async fn every_role_is_allowed_exactly_what_the_table_says_and_refusals_change_n
         funcname: "echo".into(),
         ..Function::default()
     };
+    let new_file = File { colonyname: dev(), label: "/data".into(), name: "a.txt".into(), ..File::default() };
+    let new_location = Location { colonyname: dev(), name: "north".into(), ..Location::default() };
     const MEMBERS: &[Role] = &[Member, User];
     const ANY_MEMBER: &[Role] = &[Member, Unapproved, User];
     let rows = vec![
@@ -190,6 +194,34 @@ async fn every_role_is_allowed_exactly_what_the_table_says_and_refusals_change_n
         write(AddLogMsg { processid: waiting.processid.clone(), message: "hello".into() }, &[Member]),
         write(CloseSuccessfulMsg { processid: waiting.processid.clone(), out: vec![] }, &[Member]),
         write(CancelProcessMsg { processid: cancelled.processid.clone() }, MEMBERS),
+        // Files and snapshots (§6.13): approved members.
+        write(AddFileMsg { file: Some(new_file.clone()) }, MEMBERS),
+        read(
+            GetFileMsg { colonyname: dev(), label: "/data".into(), name: "a.txt".into(), ..Default::default() },
+            MEMBERS,
+        ),
+        read(GetFilesMsg { colonyname: dev(), label: "/data".into() }, MEMBERS),
+        read(GetFileLabelsMsg { colonyname: dev(), ..Default::default() }, MEMBERS),
+        write(CreateSnapshotMsg { colonyname: dev(), label: "/data".into(), name: "snap".into() }, MEMBERS),
+        read(GetSnapshotMsg { colonyname: dev(), name: "snap".into(), ..Default::default() }, MEMBERS),
+        read(GetSnapshotsMsg { colonyname: dev() }, MEMBERS),
+        write(RemoveSnapshotMsg { colonyname: dev(), name: "snap".into(), ..Default::default() }, MEMBERS),
+        write(RemoveAllSnapshotsMsg { colonyname: dev() }, MEMBERS),
+        write(
+            RemoveFileMsg { colonyname: dev(), label: "/data".into(), name: "a.txt".into(), ..Default::default() },
+            MEMBERS,
+        ),
+        // Locations (§6.12): the colony owner writes, any member reads.
+        write(AddLocationMsg { location: Some(new_location) }, &[ColonyOwner]),
+        read(GetLocationsMsg { colonyname: dev() }, ANY_MEMBER),
+        read(GetLocationMsg { colonyname: dev(), name: "north".into() }, ANY_MEMBER),
+        write(RemoveLocationMsg { colonyname: dev(), name: "north".into() }, &[ColonyOwner]),
+        // What an executor reports about itself: only that executor (§6.2).
+        write(
+            ReportAllocationMsg { colonyname: dev(), executorname: "dev-cli".into(), ..Default::default() },
+            &[Member],
+        ),
+        write(UpdateExecutorMsg { colonyname: dev(), executorname: "dev-cli".into(), ..Default::default() }, &[Member]),
         write(ChangeServerIdMsg { serverid: key(SERVER_KEY).id() }, &[ServerOwner]),
     ];
     let client = Client::new(cluster.addrs());

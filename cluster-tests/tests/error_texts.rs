@@ -55,6 +55,12 @@ const NOT_TRIGGERED: &[(&str, &str)] = &[
     ("NO_LEADER", "needs a cluster without a leader (bad_day.rs)"),
     ("leader_answer_cut", "needs a leader that dies while it answers a forwarded call"),
     ("leader_unreachable", "needs a leader that dies after a follower found it alive"),
+    ("FILE_ID_NOT_NEW", "file ids are drawn by the node"),
+    ("SNAPSHOT_ID_NOT_NEW", "snapshot ids are drawn by the node"),
+    ("LOCATION_ID_MISSING", "location ids are drawn by the node"),
+    ("too_many_files", "needs MAX_FILES_PER_COLONY files; statemachine/tests/files.rs reaches the limit"),
+    ("too_many_snapshots", "needs MAX_SNAPSHOTS_PER_COLONY snapshots"),
+    ("too_many_locations", "needs MAX_LOCATIONS_PER_COLONY locations"),
 ];
 
 /// Texts checked by the dedicated steps of the test rather than by table rows.
@@ -81,12 +87,16 @@ const DEDICATED: &[&str] = &[
 
 /// The names of the texts in `texts`: every `pub const` and `pub fn`.
 fn text_names() -> BTreeSet<String> {
-    [include_str!("../../statemachine/src/texts/mod.rs"), include_str!("../../statemachine/src/texts/decode.rs")]
-        .iter()
-        .flat_map(|source| source.lines())
-        .filter_map(|line| line.strip_prefix("pub const ").or_else(|| line.strip_prefix("pub fn ")))
-        .map(|rest| rest.split([':', '(']).next().unwrap_or_default().trim().to_string())
-        .collect()
+    [
+        include_str!("../../statemachine/src/texts/mod.rs"),
+        include_str!("../../statemachine/src/texts/decode.rs"),
+        include_str!("../../statemachine/src/texts/files.rs"),
+    ]
+    .iter()
+    .flat_map(|source| source.lines())
+    .filter_map(|line| line.strip_prefix("pub const ").or_else(|| line.strip_prefix("pub fn ")))
+    .map(|rest| rest.split([':', '(']).next().unwrap_or_default().trim().to_string())
+    .collect()
 }
 
 #[test]

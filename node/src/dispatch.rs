@@ -22,7 +22,7 @@ pub enum Action {
     Assign { colonyname: String, timeout: i64, availablecpu: String, availablemem: String },
     /// `getclustermsg`: answered from the node's view of the cluster.
     Cluster,
-    /// Known, but not served by this server (yet).
+    /// Refused before the log (a missing object, a websocket-only type).
     Refuse(ApiError),
 }
 
@@ -44,29 +44,28 @@ pub fn reply_json(reply: &Reply) -> Vec<u8> {
         Reply::Cron(c) => to_json(c),
         Reply::Generator(g) => to_json(g),
         Reply::Skipped(_) => b"{}".to_vec(),
+        Reply::File(f) => to_json(f),
+        Reply::Snapshot(s) => to_json(s),
+        Reply::Location(l) => to_json(l),
     }
 }
 
-fn read<T: Serialize>(query: impl FnOnce(&State, &str) -> ApiResult<T> + Send + 'static) -> Action {
+pub(crate) fn read<T: Serialize>(query: impl FnOnce(&State, &str) -> ApiResult<T> + Send + 'static) -> Action {
     Action::Read { query: Box::new(move |state, caller| query(state, caller).map(|v| to_json(&v))), reply_type: None }
 }
 
-fn write(op: Op) -> Action {
+pub(crate) fn write(op: Op) -> Action {
     Action::Write { op, echo: false }
 }
 
 /// A message's object, or the reference's text for a null one.
-fn required<T>(value: Option<T>, missing: &'static str) -> Result<T, ApiError> {
+pub(crate) fn required<T>(value: Option<T>, missing: &'static str) -> Result<T, ApiError> {
     value.ok_or_else(|| ApiError::bad_request(missing))
 }
 
 /// An id change with an empty id is refused before anything else, as the reference does.
 fn id_change(id_is_empty: bool, empty: &'static str, op: Op) -> Result<Action, ApiError> {
     if id_is_empty { Err(ApiError::bad_request(empty)) } else { Ok(Action::Write { op, echo: true }) }
-}
-
-fn not_served(payloadtype: &str) -> Action {
-    Action::Refuse(ApiError::new(501, texts::not_served(payloadtype)))
 }
 
 /// The period of the leader's loop, shown as `checkerperiod` (ms) of crons and generators.
@@ -252,7 +251,22 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
             texts::CHANGE_USER_ID_EMPTY,
             Op::ChangeUserId { colonyname: m.colonyname, userid: m.userid },
         ),
-        Message::ReportAllocation(_) | Message::UpdateExecutor(_) => Ok(not_served(payloadtype)),
+        m @ (Message::AddFile(_)
+        | Message::GetFile(_)
+        | Message::GetFiles(_)
+        | Message::GetFileLabels(_)
+        | Message::RemoveFile(_)
+        | Message::CreateSnapshot(_)
+        | Message::GetSnapshot(_)
+        | Message::GetSnapshots(_)
+        | Message::RemoveSnapshot(_)
+        | Message::RemoveAllSnapshots(_)
+        | Message::AddLocation(_)
+        | Message::GetLocations(_)
+        | Message::GetLocation(_)
+        | Message::RemoveLocation(_)
+        | Message::ReportAllocation(_)
+        | Message::UpdateExecutor(_)) => crate::files::dispatch(m, new_id),
     };
     action.unwrap_or_else(Action::Refuse)
 }

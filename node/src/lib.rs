@@ -15,6 +15,7 @@ pub mod config;
 pub mod cors;
 mod digest;
 pub mod dispatch;
+mod files;
 mod leader;
 mod leadership;
 pub mod limits;

@@ -107,6 +107,15 @@ impl State {
                     Err(ApiError::forbidden(texts::LEADER_ONLY))
                 }
             }
+            Op::AddFile { .. }
+            | Op::RemoveFile { .. }
+            | Op::CreateSnapshot { .. }
+            | Op::RemoveSnapshot { .. }
+            | Op::RemoveAllSnapshots { .. } => self.authorize_files(caller, op),
+            Op::AddLocation { .. }
+            | Op::RemoveLocation { .. }
+            | Op::ReportAllocation { .. }
+            | Op::UpdateExecutor { .. } => self.authorize_locations(caller, op),
             Op::AddCron { cron, .. } => self.require_member(caller, &cron.colonyname, true),
             Op::AddGenerator { generator } => self.require_member(caller, &generator.colonyname, true),
             Op::RunCron { cronid, tick: None, .. } => {

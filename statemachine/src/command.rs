@@ -2,7 +2,10 @@
 //! authenticated: `caller` is the id recovered from the request's signature, `now` the
 //! proposer's clock, and any new ids are filled in by the proposer.
 
+use crate::files::File;
 use crate::json::Json;
+use crate::locations::Location;
+use crate::model::{Allocations, Capabilities};
 use crate::model::{Attribute, Colony, Cron, Executor, Function, FunctionSpec, Generator, User, WorkflowSpec};
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
@@ -209,6 +212,54 @@ pub enum Op {
     /// (the leader's clock minus `COLONIES_STALE_EXECUTOR_DURATION`).
     RemoveStaleExecutors {
         cutoff: Time,
+    },
+    // --- Files and snapshots (ColonyFS metadata, `files.rs`) ---
+    /// `file.fileid` is new, from the proposer.
+    AddFile {
+        file: Box<File>,
+    },
+    /// By `fileid`, or else every revision of (`label`, `name`).
+    RemoveFile {
+        colonyname: String,
+        fileid: String,
+        label: String,
+        name: String,
+    },
+    /// `snapshotid` is new, from the proposer.
+    CreateSnapshot {
+        colonyname: String,
+        label: String,
+        name: String,
+        snapshotid: String,
+    },
+    /// By `snapshotid`, or else by `name`.
+    RemoveSnapshot {
+        colonyname: String,
+        snapshotid: String,
+        name: String,
+    },
+    RemoveAllSnapshots {
+        colonyname: String,
+    },
+    // --- Locations and executor reports (`locations.rs`) ---
+    /// `location.locationid` is new, from the proposer.
+    AddLocation {
+        location: Box<Location>,
+    },
+    RemoveLocation {
+        colonyname: String,
+        name: String,
+    },
+    ReportAllocation {
+        colonyname: String,
+        executorname: String,
+        allocations: Allocations,
+    },
+    /// Replaces the executor's capabilities.
+    UpdateExecutor {
+        colonyname: String,
+        executorname: String,
+        capabilities: Capabilities,
     },
 }
 

@@ -11,4 +11,8 @@ use serde::{Deserialize, Serialize};
 pub struct Extended {
     /// Scheduler event counters (issue 17), the same on every replica.
     pub(crate) scheduler: crate::counters::SchedulerCounters,
+    /// ColonyFS metadata (protocol §6.13).
+    pub(crate) files: crate::files::Files,
+    /// Locations and executor reports (protocol §6.12).
+    pub(crate) locations: crate::locations::Locations,
 }

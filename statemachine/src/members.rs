@@ -73,6 +73,8 @@ impl State {
         }
         self.data.paused.remove(colonyname);
         self.remove_schedules_of(colonyname);
+        self.data.extended.files.remove_colony(colonyname);
+        self.data.extended.locations.remove_colony(colonyname);
         self.data.colonies.remove(colonyname);
         self.data.arrivals.colonies.remove(colonyname);
         Ok(Reply::Empty)

@@ -36,6 +36,9 @@ pub enum Reply {
     /// A leader's cron or generator run that consumed its tick or arguments without
     /// creating a workflow, and why (for the leader's log).
     Skipped(String),
+    File(Box<crate::files::File>),
+    Snapshot(Box<crate::files::Snapshot>),
+    Location(Box<crate::locations::Location>),
 }
 
 /// What the node needs to hear about after an apply: wake a long-polling executor, tell
@@ -240,6 +243,15 @@ impl State {
                 Ok(Reply::Empty)
             }
             Op::RemoveStaleExecutors { cutoff } => self.remove_stale_executors(*cutoff),
+            Op::AddFile { .. }
+            | Op::RemoveFile { .. }
+            | Op::CreateSnapshot { .. }
+            | Op::RemoveSnapshot { .. }
+            | Op::RemoveAllSnapshots { .. } => self.apply_files(&command.op, now),
+            Op::AddLocation { .. }
+            | Op::RemoveLocation { .. }
+            | Op::ReportAllocation { .. }
+            | Op::UpdateExecutor { .. } => self.apply_locations(&command.op),
         }?;
         self.data.clock = now;
         Ok(reply)

@@ -2,6 +2,7 @@
 //! be about, in the state that text needs.
 
 pub mod cases;
+mod files;
 mod members;
 mod processes;
 mod workflows;
@@ -215,7 +216,7 @@ pub async fn build(client: &Client) -> World {
     let cron: Cron = client.call(&cli, RunCronMsg { cronid: cron.cronid }).await.unwrap();
     let generator: Generator =
         client.call(&cli, AddGeneratorMsg { generator: Some(batches("batches")) }).await.unwrap();
-    World {
+    let world = World {
         server,
         owner,
         cli,
@@ -235,5 +236,7 @@ pub async fn build(client: &Client) -> World {
         function,
         cron,
         generator,
-    }
+    };
+    files::build(client, &world).await;
+    world
 }

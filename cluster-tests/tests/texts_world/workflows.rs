@@ -285,12 +285,5 @@ pub fn rows(w: &World) -> Vec<Case> {
             400,
             "subscribeprocessmsg is only served on the /pubsub websocket",
         ),
-        is(
-            "not_served",
-            cli,
-            ReportAllocationMsg { colonyname: dev(), executorname: "dev-cli".into(), ..Default::default() },
-            501,
-            "reportallocationmsg is not served by this server yet",
-        ),
     ]
 }

@@ -328,6 +328,65 @@ pub const DECODE_FAILURES: &[(&str, &str, &str)] = &[
         "Failed to subscribe to processes, invalid JSON",
         "Failed to subscribe to processes, msg.msgType does not match rpcMsg.PayloadType",
     ),
+    // Locations, files and snapshots: the form of the other handlers.
+    (
+        "addlocationmsg",
+        "Failed to add location, invalid JSON",
+        "Failed to add location, msg.MsgType does not match payloadType",
+    ),
+    (
+        "getlocationsmsg",
+        "Failed to get locations, invalid JSON",
+        "Failed to get locations, msg.MsgType does not match payloadType",
+    ),
+    (
+        "getlocationmsg",
+        "Failed to get location, invalid JSON",
+        "Failed to get location, msg.MsgType does not match payloadType",
+    ),
+    (
+        "removelocationmsg",
+        "Failed to remove location, invalid JSON",
+        "Failed to remove location, msg.MsgType does not match payloadType",
+    ),
+    ("addfilemsg", "Failed to add file, invalid JSON", "Failed to add file, msg.MsgType does not match payloadType"),
+    ("getfilemsg", "Failed to get file, invalid JSON", "Failed to get file, msg.MsgType does not match payloadType"),
+    ("getfilesmsg", "Failed to get files, invalid JSON", "Failed to get files, msg.MsgType does not match payloadType"),
+    (
+        "getfilelabelsmsg",
+        "Failed to get file labels, invalid JSON",
+        "Failed to get file labels, msg.MsgType does not match payloadType",
+    ),
+    (
+        "removefilemsg",
+        "Failed to remove file, invalid JSON",
+        "Failed to remove file, msg.MsgType does not match payloadType",
+    ),
+    (
+        "createsnapshotmsg",
+        "Failed to create snapshot, invalid JSON",
+        "Failed to create snapshot, msg.MsgType does not match payloadType",
+    ),
+    (
+        "getsnapshotmsg",
+        "Failed to get snapshot, invalid JSON",
+        "Failed to get snapshot, msg.MsgType does not match payloadType",
+    ),
+    (
+        "getsnapshotsmsg",
+        "Failed to get snapshots, invalid JSON",
+        "Failed to get snapshots, msg.MsgType does not match payloadType",
+    ),
+    (
+        "removesnapshotmsg",
+        "Failed to remove snapshot, invalid JSON",
+        "Failed to remove snapshot, msg.MsgType does not match payloadType",
+    ),
+    (
+        "removeallsnapshotmsg",
+        "Failed to remove all snapshots, invalid JSON",
+        "Failed to remove all snapshots, msg.MsgType does not match payloadType",
+    ),
 ];
 
 /// The (invalid JSON, msgtype mismatch) texts of `payloadtype`, if it is one of ours.

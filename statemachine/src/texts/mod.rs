@@ -13,6 +13,11 @@
 mod decode;
 pub use decode::{DECODE_FAILURES, UNKNOWN_EMPTY_PAYLOAD_TYPE, decode_failures, unknown_payload_type};
 
+// --- Files, snapshots, locations and executor reports (§6.12, §6.13) ----------------------
+
+mod files;
+pub use files::*;
+
 // --- A missing object in a message (400) -------------------------------------------------
 
 pub const ADD_COLONY_NIL: &str = "Failed to add colony, colony is <nil>";
@@ -454,10 +459,6 @@ pub fn body_unreadable(why: &str) -> String {
 
 pub fn body_too_slow(seconds: f32) -> String {
     format!("The request body did not arrive within {seconds} s")
-}
-
-pub fn not_served(payloadtype: &str) -> String {
-    format!("{payloadtype} is not served by this server yet")
 }
 
 pub const SHUTTING_DOWN: &str = "The server is shutting down";
