@@ -56,7 +56,7 @@ const IDS: &[&str] = &[
     "assignedexecutorid",
 ];
 /// Free-form data: any content, bounded only in item count (and by the body limit).
-const DATA: &[&str] = &["args", "kwargs", "env", "in", "out", "errors", "value", "text", "description"];
+const DATA: &[&str] = &["args", "kwargs", "env", "in", "out", "errors", "value", "text", "description", "payload"];
 /// Log lines.
 const LOGS: &[&str] = &["message"];
 

@@ -26,7 +26,7 @@ impl Waiters {
             loop {
                 match events.recv().await {
                     Ok(Event::Ready { colonyname, executortype, .. }) => listener.wake(&colonyname, &executortype),
-                    Ok(Event::Changed { .. }) => {}
+                    Ok(Event::Changed { .. } | Event::ChannelAppended { .. }) => {}
                     // Missed events: wake everyone, each re-checks the queue.
                     Err(broadcast::error::RecvError::Lagged(_)) => listener.wake_all(),
                     Err(broadcast::error::RecvError::Closed) => return,

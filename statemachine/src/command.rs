@@ -210,6 +210,11 @@ pub enum Op {
     RemoveStaleExecutors {
         cutoff: Time,
     },
+    // --- Channels (§6.14) ---
+    /// `channelappendmsg`; the message's position is given by the state machine.
+    ChannelAppend {
+        append: Box<crate::channels::Append>,
+    },
 }
 
 /// An executor's latest assign call, as the leader saw it.

@@ -45,6 +45,8 @@ pub enum Event {
     Ready { processid: String, colonyname: String, executortype: String },
     /// A process entered `state`.
     Changed { processid: String, state: ProcessState },
+    /// A message was appended to the channel `name` of a process.
+    ChannelAppended { processid: String, name: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -234,6 +236,7 @@ impl State {
                 Ok(Reply::Empty)
             }
             Op::RemoveStaleExecutors { cutoff } => self.remove_stale_executors(*cutoff),
+            Op::ChannelAppend { append } => self.channel_append(caller, append, now),
         }?;
         self.data.clock = now;
         Ok(reply)
@@ -465,6 +468,7 @@ impl State {
         };
         self.unindex_process(&process);
         change(&mut process);
+        self.close_channels_if_ended(&process);
         self.insert_process(process);
         true
     }
@@ -475,6 +479,7 @@ impl State {
         let process = self.data.processes.remove(processid)?;
         self.unindex_process(&process);
         self.data.arrivals.processes.remove(processid);
+        self.close_channels(processid);
         Some(process)
     }
 
