@@ -3,7 +3,8 @@
 mod fixture;
 
 use colonies_statemachine::channels::{
-    Append, CHANNEL_RATE_BURST, CHANNEL_RATE_PER_SECOND, MAX_CHANNEL_ENTRIES, MAX_CHANNELS_PER_PROCESS, MsgEntry,
+    Append, CHANNEL_RATE_BURST, CHANNEL_RATE_PER_SECOND, MAX_CHANNEL_BYTES_PER_PROCESS, MAX_CHANNEL_ENTRIES,
+    MAX_CHANNEL_PAYLOAD_BYTES, MAX_CHANNELS_PER_PROCESS, MsgEntry,
 };
 use colonies_statemachine::model::{Colony, User};
 use colonies_statemachine::{Event, Op, State};
@@ -194,6 +195,24 @@ fn a_full_channel_and_too_many_channels_are_refused_with_the_state_unchanged() {
         }),
     };
     assert_eq!(w.refused(EXEC_B, bad_kind).status, 400);
+}
+
+#[test]
+fn payloads_are_bounded_one_by_one_and_per_process() {
+    let (mut w, id) = running();
+    let e = w.refused(EXEC_B, append(&id, "out", 0, &vec![0; MAX_CHANNEL_PAYLOAD_BYTES + 1]));
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("payload too large"), "{e}");
+    let big = vec![7; MAX_CHANNEL_PAYLOAD_BYTES];
+    let fits = MAX_CHANNEL_BYTES_PER_PROCESS / MAX_CHANNEL_PAYLOAD_BYTES;
+    for n in 0..fits {
+        let name = if n % 2 == 0 { "out" } else { "in" };
+        w.ok(EXEC_B, append(&id, name, 0, &big));
+    }
+    let e = w.refused(EXEC_B, append(&id, "in", 0, &big));
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("at most 67108864 payload bytes"), "the budget is the process's: {e}");
+    w.ok(EXEC_B, append(&id, "in", 0, b"small ones still fit"));
 }
 
 #[test]
