@@ -117,9 +117,16 @@ async fn a_subscriber_gets_every_message_once_in_order_across_a_leader_kill() {
         assert!(started.elapsed() < DEADLINE, "the subscriber got {} messages", received.load(Ordering::SeqCst));
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let killed_at = started.elapsed();
     cluster.kill(leader);
     producer.await.unwrap();
+    let produced = started.elapsed();
     let entries = subscriber.await.unwrap();
+    eprintln!(
+        "leader killed after {killed_at:?} ({KILL_AFTER} received); {MESSAGES} appended after {produced:?}, \
+         all received after {:?}",
+        started.elapsed()
+    );
 
     let payloads: Vec<String> = entries.iter().map(|e| String::from_utf8_lossy(&e.payload.0).into_owned()).collect();
     let expected: Vec<String> = (1..=MESSAGES).map(|n| n.to_string()).collect();
