@@ -6,6 +6,7 @@
 mod bench;
 mod bench_history;
 mod certs;
+mod channel;
 mod cluster;
 mod cron;
 mod dev;
@@ -97,6 +98,13 @@ enum Command {
         ctx: user::Ctx,
         #[command(subcommand)]
         command: user::UserCmd,
+    },
+    /// Message channels of a process.
+    Channel {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: channel::ChannelCmd,
     },
     /// Workflows run on a schedule.
     Cron {
@@ -318,6 +326,7 @@ fn main() -> anyhow::Result<()> {
         Command::Attribute { ctx, command } => block_on(user::attribute(&ctx, command))?,
         Command::User { ctx, command } => block_on(user::user(&ctx, command))?,
         Command::Cron { ctx, command } => block_on(cron::cron(&ctx, command))?,
+        Command::Channel { ctx, command } => block_on(channel::channel(&ctx, command))?,
         Command::Generator { ctx, command } => block_on(cron::generator(&ctx, command))?,
         Command::Fs { ctx, command } => block_on(fs::fs(&ctx, command))?,
         Command::Location { ctx, command } => block_on(fs::location(&ctx, command))?,

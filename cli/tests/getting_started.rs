@@ -385,6 +385,52 @@ fn an_executor_worked_by_hand_through_the_cli() {
     assert!(!refused.status.success(), "a non-owner cannot register executors");
 }
 
+/// `colonies channel`: the runner appends, the initiator reads and subscribes.
+#[test]
+fn a_channel_through_the_cli() {
+    let dev = start_cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let keypath = dir.path().join("talker.key");
+    dev.run(&[
+        "executor",
+        "create",
+        "--name",
+        "talker",
+        "--type",
+        "talker",
+        "--approve",
+        "--keypath",
+        keypath.to_str().unwrap(),
+    ]);
+    let key = std::fs::read_to_string(&keypath).unwrap();
+    let spec = dir.path().join("chatty.json");
+    let json = r#"{"funcname":"chat","maxexectime":-1,"maxwaittime":-1,"maxretries":-1,"channels":["chat"],
+        "conditions":{"colonyname":"dev","executortype":"talker"}}"#;
+    std::fs::write(&spec, json).unwrap();
+    let submitted = dev.json(&["function", "submit", "--spec", spec.to_str().unwrap()]);
+    let processid = submitted["processid"].as_str().unwrap().to_string();
+    let assigned = dev.json(&["process", "assign", "--timeout", "5", "--prvkey", &key]);
+    assert_eq!(assigned["processid"], processid.as_str());
+    dev.run(&["channel", "append", "-p", &processid, "--name", "chat", "-m", "hello", "--prvkey", &key]);
+    dev.run(&["channel", "append", "-p", &processid, "--name", "chat", "-m", "bye", "--type", "end", "--prvkey", &key]);
+
+    let read = dev.json(&["channel", "read", "-p", &processid, "--name", "chat"]);
+    let payloads: Vec<&str> = read.as_array().unwrap().iter().map(|e| e["payload"].as_str().unwrap()).collect();
+    assert_eq!(payloads, ["aGVsbG8=", "Ynll"], "base64 of hello and bye: {read}");
+    let table = String::from_utf8(dev.run(&["channel", "read", "-p", &processid, "--name", "chat"]).stdout).unwrap();
+    assert!(table.lines().any(|l| l.starts_with('2') && l.contains("end") && l.ends_with("bye")), "{table}");
+    let after_first =
+        dev.run(&["channel", "subscribe", "-p", &processid, "--name", "chat", "--afterseq", "1", "--timeout", "1"]);
+    assert_eq!(String::from_utf8_lossy(&after_first.stdout).trim(), "2 end bye");
+
+    // Nobody else may read it.
+    let refused = dev
+        .command(&["channel", "read", "-p", &processid, "--name", "chat", "--prvkey", DEVENV[3].1])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "the colony owner is neither initiator nor runner");
+}
+
 #[test]
 fn a_second_dev_cluster_on_the_same_ports_refuses_to_start() {
     let dev = start_cluster();

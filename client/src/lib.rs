@@ -6,6 +6,7 @@
 //! - [`messages`]: every RPC message, each naming the type of its reply ([`Request`]).
 //! - [`rpc`]: [`Client`], which signs calls, follows a follower's redirect to the leader,
 //!   fails over across the cluster's nodes and subscribes over the `/pubsub` websocket.
+//! - [`channels`]: following a process's message channel over the `/pubsub` websocket.
 //! - [`tls`]: HTTPS and `wss` with the system roots, a CA file, or a client identity.
 //! - [`admin`]: the operators' routes (`/cluster`, membership) with the cluster secret.
 //!
@@ -23,6 +24,7 @@
 //! ```
 
 pub mod admin;
+pub mod channels;
 pub mod envelope;
 pub mod identity;
 pub mod messages;

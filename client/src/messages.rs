@@ -2,6 +2,7 @@
 //! its message type and the type of its reply. A message is the struct's fields plus `"msgtype"`, which must equal
 //! the envelope's payload type.
 
+use colonies_statemachine::channels::{Bytes, MsgEntry};
 use colonies_statemachine::files::{File, FileData, Label, Snapshot};
 use colonies_statemachine::json::{Json, null_as_default};
 use colonies_statemachine::locations::Location;
@@ -273,6 +274,19 @@ messages! {
     GetStatistics(GetStatisticsMsg) = "getstatisticsmsg" -> Statistics {}
     GetCluster(GetClusterMsg) = "getclustermsg" -> ClusterInfo {}
     ChangeServerId(ChangeServerIdMsg) = "changeserveridmsg" -> ChangeServerIdMsg { serverid: String }
+
+    /// §6.14: `sequence` is the sender's own number (a repeat is a retry); `payload` is
+    /// base64 or an array of byte values.
+    ChannelAppend(ChannelAppendMsg) = "channelappendmsg" -> Empty {
+        processid: String, name: String, sequence: i64, inreplyto: i64, payload: Bytes, payloadtype: String,
+    }
+    ChannelRead(ChannelReadMsg) = "channelreadmsg" -> Vec<MsgEntry> {
+        processid: String, name: String, afterseq: i64, limit: i64,
+    }
+    /// Websocket only (§7.3).
+    SubscribeChannel(SubscribeChannelMsg) = "subscribechannelmsg" -> Vec<MsgEntry> {
+        processid: String, name: String, afterseq: i64, timeout: i64,
+    }
 
     /// Websocket only (§7.2).
     SubscribeProcess(SubscribeProcessMsg) = "subscribeprocessmsg" -> Process {

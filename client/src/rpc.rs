@@ -16,7 +16,7 @@ const FAILOVER_WINDOW: Duration = Duration::from_secs(15);
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -196,8 +196,21 @@ impl Client {
         key: &PrivateKey,
         message: SubscribeProcessMsg,
     ) -> Result<Option<Process>, ClientError> {
+        let Some(mut socket) = self.open_subscription(key, message.into()).await? else { return Ok(None) };
+        match next_reply(&mut socket).await? {
+            Some(json) => serde_json::from_slice(&json).map(Some).map_err(|e| ClientError::Decode(e.to_string())),
+            None => Ok(None),
+        }
+    }
+
+    /// A websocket to the first node that accepts one, with the subscription sent; `None`
+    /// when the node went away before it was sent.
+    pub(crate) async fn open_subscription(
+        &self,
+        key: &PrivateKey,
+        message: Message,
+    ) -> Result<Option<Socket>, ClientError> {
         use tokio_tungstenite::tungstenite::Message as Frame;
-        let message = Message::from(message);
         let request = RpcRequest::signed(message.payload_type(), &message.to_payload_json(), key);
         let text = serde_json::to_string(&request).map_err(|e| ClientError::Decode(e.to_string()))?;
         let mut unreachable = String::new();
@@ -213,17 +226,10 @@ impl Client {
                     continue;
                 }
             };
-            if socket.send(Frame::text(text.clone())).await.is_err() {
+            if socket.send(Frame::text(text)).await.is_err() {
                 return Ok(None);
             }
-            while let Some(Ok(frame)) = socket.next().await {
-                let Frame::Text(reply) = frame else { continue };
-                let reply: RpcReply =
-                    serde_json::from_str(reply.as_str()).map_err(|e| ClientError::Decode(e.to_string()))?;
-                let json = reply.into_result().map_err(ClientError::Server)?;
-                return serde_json::from_slice(&json).map(Some).map_err(|e| ClientError::Decode(e.to_string()));
-            }
-            return Ok(None);
+            return Ok(Some(socket));
         }
         Err(ClientError::Unreachable(unreachable))
     }
@@ -270,6 +276,18 @@ impl Client {
         let json = self.send(key, &message.into()).await?;
         serde_json::from_slice(&json).map_err(|e| ClientError::Decode(e.to_string()))
     }
+}
+
+/// The payload of the next reply on a subscription's websocket: `None` when the
+/// connection ended; a refusal is the server's error.
+pub(crate) async fn next_reply(socket: &mut Socket) -> Result<Option<Vec<u8>>, ClientError> {
+    use tokio_tungstenite::tungstenite::Message as Frame;
+    while let Some(Ok(frame)) = socket.next().await {
+        let Frame::Text(reply) = frame else { continue };
+        let reply: RpcReply = serde_json::from_str(reply.as_str()).map_err(|e| ClientError::Decode(e.to_string()))?;
+        return reply.into_result().map(Some).map_err(ClientError::Server);
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -403,6 +403,52 @@ def locations_and_executor_reports():
 
 
 @flow
+def channels_append_read_and_subscribe():
+    spec = func_spec("chatty", [], colonyname, "py")
+    spec.channels = ["chat"]
+    submitted = client.submit_func_spec(spec, executor_prvkey)
+    assert client.assign(colonyname, 5, other_prvkey).processid == submitted.processid
+    pid = submitted.processid
+    # The runner and the initiator both write; positions come from the server.
+    client.channel_append(pid, "chat", 1, "hello", other_prvkey)
+    client.channel_append(pid, "chat", 2, b"\x00\xff", other_prvkey, payload_type="end")
+    client.channel_append(pid, "chat", 1, "question", executor_prvkey, in_reply_to=1)
+    client.channel_append(pid, "chat", 1, "hello", other_prvkey)  # a retry: stored once
+    entries = client.channel_read(pid, "chat", 0, 0, executor_prvkey)
+    assert [e["payload"] for e in entries] == [b"hello", b"\x00\xff", b"question"], entries
+    assert [e["sequence"] for e in entries] == [1, 2, 3]
+    assert [e["senderid"] for e in entries] == [other_id, other_id, executor_id]
+    assert entries[1]["type"] == "end" and entries[2]["inreplyto"] == 1 and "inreplyto" not in entries[0]
+    assert [e["payload"] for e in client.channel_read(pid, "chat", 2, 0, other_prvkey)] == [b"question"]
+    assert len(client.channel_read(pid, "chat", 0, 2, other_prvkey)) == 2
+
+    # A subscription gets what follows afterseq, then each new message as it comes.
+    got = []
+
+    def on_batch(batch):
+        got.extend(batch)
+        return len(got) < 2
+
+    later = threading.Timer(1.0, lambda: client.channel_append(pid, "chat", 3, "late", other_prvkey))
+    later.start()
+    client.subscribe_channel(pid, "chat", executor_prvkey, after_seq=2, timeout=20, callback=on_batch)
+    later.join()
+    assert [e["payload"] for e in got] == [b"question", b"late"], got
+    # Its timeout ends it with an empty batch.
+    assert client.subscribe_channel(pid, "chat", executor_prvkey, after_seq=4, timeout=1) == []
+
+    stranger_prvkey, _ = new_key()
+    expect_error(lambda: client.channel_read(pid, "chat", 0, 0, stranger_prvkey), "not a member")
+    expect_error(lambda: client.channel_read(pid, "nosuch", 0, 0, executor_prvkey), "Channel not found")
+    # The channel ends with its process.
+    client.close(pid, [], other_prvkey)
+    expect_error(lambda: client.channel_append(pid, "chat", 9, "x", other_prvkey), "Channel not found")
+    expect_error(
+        lambda: client.subscribe_channel(pid, "chat", executor_prvkey, timeout=1), "Channel not found"
+    )
+
+
+@flow
 def a_wrong_key_is_refused():
     stranger_prvkey, _ = new_key()
     expect_error(lambda: client.list_processes(colonyname, 10, Colonies.WAITING, stranger_prvkey), "")

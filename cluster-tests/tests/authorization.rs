@@ -36,6 +36,8 @@ const ROLES: [Role; 7] = [ServerOwner, ColonyOwner, Member, Unapproved, User, Ot
 struct Keys {
     unapproved: PrivateKey,
     user: PrivateKey,
+    /// A second user of `dev`: neither initiator nor executor of the channelled process.
+    other_user: PrivateKey,
     other_owner: PrivateKey,
     other_member: PrivateKey,
     stranger: PrivateKey,
@@ -69,9 +71,10 @@ async fn send(addr: &str, request: &RpcRequest) -> (u16, Result<Vec<u8>, Failure
 }
 
 /// Colony `dev` (owner: COLONY_KEY) with its approved executor `dev-cli`, an unapproved
-/// executor, a spare unapproved one, a user; colony `other` with an approved executor; two
-/// waiting processes in `dev`, the first to be assigned and closed, the second cancelled.
-async fn populate(cluster: &Cluster, keys: &Keys) -> (Process, Process) {
+/// executor, a spare unapproved one, two users; colony `other` with an approved executor; a
+/// process with a channel that the user submitted and `dev-cli` runs; two waiting
+/// processes in `dev`, the first to be assigned and closed, the second cancelled.
+async fn populate(cluster: &Cluster, keys: &Keys) -> (Process, Process, Process) {
     let client = Client::new(cluster.addrs());
     add_dev_colony(&client).await;
     let executor = |key: &PrivateKey, name: &str, colony: &str| Executor {
@@ -87,21 +90,31 @@ async fn populate(cluster: &Cluster, keys: &Keys) -> (Process, Process) {
             .await
             .unwrap();
     }
-    let user = User { colonyname: "dev".into(), userid: keys.user.id(), name: "ada".into(), ..User::default() };
-    let _: User = client.call(&keys.of(ColonyOwner), AddUserMsg { user: Some(user) }).await.unwrap();
+    for (key, name) in [(&keys.user, "ada"), (&keys.other_user, "eve")] {
+        let user = User { colonyname: "dev".into(), userid: key.id(), name: name.into(), ..User::default() };
+        let _: User = client.call(&keys.of(ColonyOwner), AddUserMsg { user: Some(user) }).await.unwrap();
+    }
     let other = Colony { colonyid: keys.other_owner.id(), name: "other".into() };
     let _: Colony = client.call(&key(SERVER_KEY), AddColonyMsg { colony: Some(other) }).await.unwrap();
     let member = executor(&keys.other_member, "x", "other");
     let _: Executor = client.call(&keys.other_owner, AddExecutorMsg { executor: Some(member) }).await.unwrap();
     let approve = ApproveExecutorMsg { colonyname: "other".into(), executorname: "x".into() };
     client.send(&keys.other_owner, &approve.into()).await.unwrap();
+    let mut spec = dev_spec("channelled");
+    spec.channels = vec!["talk".into()];
+    let channelled: Process = client.call(&keys.user, SubmitFunctionSpecMsg { spec: Some(spec) }).await.unwrap();
+    let heard_before = last_heard(&client, "dev-cli").await;
+    let assign = AssignProcessMsg { colonyname: "dev".into(), timeout: 10, ..Default::default() };
+    let assigned: Process = client.call(&key(EXECUTOR_KEY), assign).await.unwrap();
+    assert_eq!(assigned.processid, channelled.processid);
+    wait_heard_after(&client, "dev-cli", heard_before).await;
     let mut submitted = Vec::new();
     for name in ["waiting", "cancelled"] {
         let spec = dev_spec(name);
         submitted.push(client.call(&key(EXECUTOR_KEY), SubmitFunctionSpecMsg { spec: Some(spec) }).await.unwrap());
     }
     let cancelled = submitted.pop().unwrap();
-    (submitted.pop().unwrap(), cancelled)
+    (submitted.pop().unwrap(), cancelled, channelled)
 }
 
 struct Row {
@@ -138,8 +151,9 @@ async fn every_role_is_allowed_exactly_what_the_table_says_and_refusals_change_n
         other_owner: PrivateKey::generate(),
         other_member: PrivateKey::generate(),
         stranger: PrivateKey::generate(),
+        other_user: PrivateKey::generate(),
     };
-    let (waiting, cancelled) = populate(&cluster, &keys).await;
+    let (waiting, cancelled, channelled) = populate(&cluster, &keys).await;
     let leader = cluster.wait_leader(STARTUP);
     let addr = cluster.nodes[leader].addr();
     let dev = || "dev".to_string();
@@ -163,6 +177,17 @@ async fn every_role_is_allowed_exactly_what_the_table_says_and_refusals_change_n
     let new_file = File { colonyname: dev(), label: "/data".into(), name: "a.txt".into(), ..File::default() };
     let new_location = Location { colonyname: dev(), name: "north".into(), ..Location::default() };
     const MEMBERS: &[Role] = &[Member, User];
+    // The channelled process's assigned executor and its initiator (§6.14).
+    const RUNNER_AND_INITIATOR: &[Role] = &[Member, User];
+    let talk =
+        |processid: &str| ChannelReadMsg { processid: processid.into(), name: "talk".into(), ..Default::default() };
+    let say = ChannelAppendMsg {
+        processid: channelled.processid.clone(),
+        name: "talk".into(),
+        sequence: 1,
+        payload: colonies_statemachine::channels::Bytes(b"hello".to_vec()),
+        ..Default::default()
+    };
     const ANY_MEMBER: &[Role] = &[Member, Unapproved, User];
     let rows = vec![
         read(GetColoniesMsg {}, &[ServerOwner]),
@@ -223,6 +248,8 @@ async fn every_role_is_allowed_exactly_what_the_table_says_and_refusals_change_n
         ),
         write(UpdateExecutorMsg { colonyname: dev(), executorname: "dev-cli".into(), ..Default::default() }, &[Member]),
         write(ChangeServerIdMsg { serverid: key(SERVER_KEY).id() }, &[ServerOwner]),
+        read(talk(&channelled.processid), RUNNER_AND_INITIATOR),
+        write(say.clone(), RUNNER_AND_INITIATOR),
     ];
     let client = Client::new(cluster.addrs());
     let mut checked = 0;
@@ -254,6 +281,15 @@ async fn every_role_is_allowed_exactly_what_the_table_says_and_refusals_change_n
             wait_heard_after(&client, "dev-cli", heard_before).await;
         }
     }
+    // A user of the colony who neither submitted nor runs the process may not use its channels.
+    let before = cluster.wait_converged(STARTUP);
+    for message in [Message::from(talk(&channelled.processid)), say.into()] {
+        let request = RpcRequest::signed(message.payload_type(), &message.to_payload_json(), &keys.other_user);
+        let (status, reply) = send(&addr, &request).await;
+        assert_eq!(status, 403, "{} by another user: {:?}", message.payload_type(), reply.map(String::from_utf8));
+        checked += 1;
+    }
+    assert_eq!(cluster.wait_converged(STARTUP), before, "a refused channel call changed the state");
     eprintln!("{checked} calls checked");
     // The process the table assigned and closed went through its life normally.
     let done: Process =

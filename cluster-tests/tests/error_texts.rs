@@ -61,6 +61,13 @@ const NOT_TRIGGERED: &[(&str, &str)] = &[
     ("too_many_files", "needs MAX_FILES_PER_COLONY files; statemachine/tests/files.rs reaches the limit"),
     ("too_many_snapshots", "needs MAX_SNAPSHOTS_PER_COLONY snapshots"),
     ("too_many_locations", "needs MAX_LOCATIONS_PER_COLONY locations"),
+    ("channel_payload_too_large", "the body limit (--max-body, 2 MiB) refuses such a payload first"),
+    ("channel_full", "needs 10,000 appends to one channel; statemachine/tests/channels.rs fills one"),
+    (
+        "channel_bytes_exhausted",
+        "needs 64 MiB of payloads (over 40 appends at the body limit); statemachine/tests/channels.rs",
+    ),
+    ("channel_rate_limited", "needs over 500 appends in 5 s; statemachine/tests/channels.rs checks the rate"),
 ];
 
 /// Texts checked by the dedicated steps of the test rather than by table rows.
@@ -284,6 +291,12 @@ async fn check_subscriptions(addr: &str, w: &World) {
     }
     let processes = SubscribeProcessesMsg { colonyname: dev(), executortype: "cli".into(), state: 2, timeout: 5 };
     assert_eq!(subscription_refusal(addr, &w.ada, processes.into()).await, (403, "executor not found".into()));
+    let channel =
+        SubscribeChannelMsg { processid: w.running.processid.clone(), name: "chat".into(), ..Default::default() };
+    assert_eq!(
+        subscription_refusal(addr, &w.ada, channel.into()).await,
+        (403, "Not authorized to read channel".into())
+    );
     let wrong = GetProcessMsg { processid: ghost };
     let mismatch = "Failed to subscribe to process, msg.msgType does not match rpcMsg.PayloadType";
     assert_eq!(subscription_refusal(addr, &w.cli, wrong.into()).await, (403, mismatch.into()));

@@ -4,6 +4,7 @@
 
 use crate::clock::draw_from;
 use colonies_client::messages::{Message, PAUSE_STATUS_REPLY_TYPE, PauseStatusReply};
+use colonies_statemachine::channels::Append;
 use colonies_statemachine::model::{Cron, Generator};
 use colonies_statemachine::queries::{LogQuery, ProcessQuery};
 use colonies_statemachine::{ApiError, ApiResult, Op, Reply, State, Time, texts};
@@ -223,7 +224,18 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
         Message::ChangeServerId(m) => {
             id_change(m.serverid.is_empty(), texts::CHANGE_SERVER_ID_EMPTY, Op::SetServerId { serverid: m.serverid })
         }
-        Message::SubscribeProcess(_) | Message::SubscribeProcesses(_) => {
+        Message::ChannelAppend(m) => Ok(write(Op::ChannelAppend {
+            append: Box::new(Append {
+                processid: m.processid,
+                name: m.name,
+                sequence: m.sequence,
+                inreplyto: m.inreplyto,
+                payload: m.payload.0,
+                kind: m.payloadtype,
+            }),
+        })),
+        Message::ChannelRead(m) => Ok(read(move |s, c| s.channel_read(c, &m.processid, &m.name, m.afterseq, m.limit))),
+        Message::SubscribeProcess(_) | Message::SubscribeProcesses(_) | Message::SubscribeChannel(_) => {
             Err(ApiError::bad_request(texts::websocket_only(payloadtype)))
         }
         // The server answers these before any signature check (§1.3).

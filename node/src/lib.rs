@@ -9,6 +9,7 @@
 mod api;
 mod body;
 pub mod build_info;
+mod channel_pubsub;
 mod clock;
 pub mod cluster_metrics;
 pub mod config;

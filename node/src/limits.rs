@@ -37,6 +37,8 @@ const NAMES: &[&str] = &[
     "initiatorname",
 ];
 /// Printable and short, but free to contain `/` (labels and keys are often path-like).
+/// Channel names are labels both where a spec declares them and in the `name` of an append
+/// or read, so every declared channel can be used.
 const LABELS: &[&str] = &["label", "key", "executornames", "dependencies", "channels"];
 /// Fields that hold a 64-hex-digit id when set.
 const IDS: &[&str] = &[
@@ -56,7 +58,7 @@ const IDS: &[&str] = &[
     "assignedexecutorid",
 ];
 /// Free-form data: any content, bounded only in item count (and by the body limit).
-const DATA: &[&str] = &["args", "kwargs", "env", "in", "out", "errors", "value", "text", "description"];
+const DATA: &[&str] = &["args", "kwargs", "env", "in", "out", "errors", "value", "text", "description", "payload"];
 /// Log lines.
 const LOGS: &[&str] = &["message"];
 
@@ -228,9 +230,26 @@ mod tests {
         let mut names = spec.clone();
         names.conditions.executornames = Some(vec!["ok".into(), "bad\u{7}".into()]);
         assert!(submit(&names).unwrap_err().message.starts_with("Invalid executornames"));
+        let mut channels = spec.clone();
+        channels.channels = vec!["chat".into(), "team/a".into()];
+        assert!(submit(&channels).is_ok());
+        channels.channels.push("bad\u{7}".into());
+        assert!(submit(&channels).unwrap_err().message.starts_with("Invalid channels"));
         let mut func = spec;
         func.funcname = "../../bin/sh".into();
         assert!(submit(&func).unwrap_err().message.starts_with("Invalid funcname"));
+    }
+
+    #[test]
+    fn channel_payloads_are_data_bounded_by_the_body_only() {
+        use colonies_client::messages::ChannelAppendMsg;
+        let payload = colonies_statemachine::channels::Bytes(vec![0; MAX_FIELD_BYTES * 4]);
+        let append = ChannelAppendMsg { name: "chat".into(), payload, ..Default::default() };
+        assert!(check_message(&append.clone().into()).is_ok());
+        let path_like = ChannelAppendMsg { name: "team/a".into(), ..append.clone() };
+        assert!(check_message(&path_like.into()).is_ok(), "as in spec.channels");
+        let bad_name = ChannelAppendMsg { name: "bad\u{7}".into(), ..append };
+        assert!(check_message(&bad_name.into()).unwrap_err().message.starts_with("Invalid name"));
     }
 
     #[test]

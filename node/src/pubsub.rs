@@ -79,6 +79,9 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
             }
             (Interest::Processes { colonyname, executortype }, state, timeout, None)
         }
+        Message::SubscribeChannel(message) => {
+            return crate::channel_pubsub::serve(&node, &caller, &mut socket, message, events).await;
+        }
         _ => {
             let (_, mismatch) = texts::decode_failures("subscribeprocessmsg").unwrap_or_default();
             return refuse(&mut socket, 403, mismatch).await;
@@ -106,9 +109,18 @@ async fn find_process(
     processid: &str,
     events: &mut broadcast::Receiver<Event>,
 ) -> Option<Process> {
-    let lookup = || node.state.read().state.get_process(caller, processid).ok();
-    if let Some(process) = lookup() {
-        return Some(process);
+    once_applied(events, processid, || node.state.read().state.get_process(caller, processid).ok()).await
+}
+
+/// `lookup`'s answer, waiting up to `APPLY_GRACE` for this node to apply a change of the
+/// process when it has none yet.
+pub(crate) async fn once_applied<T>(
+    events: &mut broadcast::Receiver<Event>,
+    processid: &str,
+    lookup: impl Fn() -> Option<T>,
+) -> Option<T> {
+    if let Some(found) = lookup() {
+        return Some(found);
     }
     let appeared = async {
         loop {
@@ -171,7 +183,7 @@ async fn send(socket: &mut WebSocket, process: &Process) -> bool {
     socket.send(Frame::Text(text.into())).await.is_ok()
 }
 
-async fn refuse(socket: &mut WebSocket, status: i64, message: &str) {
+pub(crate) async fn refuse(socket: &mut WebSocket, status: i64, message: &str) {
     let reply = RpcReply::failure(status, message);
     let _ = socket.send(Frame::Text(serde_json::to_string(&reply).unwrap_or_default().into())).await;
 }

@@ -26,7 +26,7 @@ impl Waiters {
             loop {
                 match events.recv().await {
                     Ok(Event::Ready { colonyname, executortype, .. }) => listener.wake(&colonyname, &executortype),
-                    Ok(Event::Changed { .. }) => {}
+                    Ok(Event::Changed { .. } | Event::ChannelAppended { .. }) => {}
                     // Every node applies it, so each node's log shows each timeout once.
                     Ok(Event::TimedOut { processid, colonyname, executortype, retries, waited, requeued }) => {
                         let limit = if waited { "maxwaittime" } else { "maxexectime" };

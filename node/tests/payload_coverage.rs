@@ -11,11 +11,8 @@ use colonies_node::dispatch::{Action, dispatch};
 use colonies_statemachine::Time;
 use std::collections::BTreeSet;
 
-/// Payload types being built on other branches (channels, blueprints).
+/// Payload types being built on other branches (blueprints).
 const NOT_YET_SERVED: &[&str] = &[
-    "channelappendmsg",
-    "channelreadmsg",
-    "subscribechannelmsg",
     "addblueprintdefinitionmsg",
     "getblueprintdefinitionmsg",
     "getblueprintdefinitionsmsg",

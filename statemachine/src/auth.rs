@@ -278,6 +278,9 @@ impl State {
                 let process = self.existing_process(processid, ApiError::internal(texts::REMOVE_NIL))?;
                 self.require_member(caller, &process.spec.conditions.colonyname, true)
             }
+            Op::ChannelAppend { append } => {
+                self.channel_process(caller, &append.processid, &append.name, "append to").map(|_| ())
+            }
         }
     }
 

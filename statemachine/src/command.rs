@@ -261,6 +261,11 @@ pub enum Op {
         executorname: String,
         capabilities: Capabilities,
     },
+    // --- Channels (§6.14) ---
+    /// `channelappendmsg`; the message's position is given by the state machine.
+    ChannelAppend {
+        append: Box<crate::channels::Append>,
+    },
 }
 
 /// An executor's latest assign call, as the leader saw it.

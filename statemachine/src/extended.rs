@@ -15,4 +15,6 @@ pub struct Extended {
     pub(crate) files: crate::files::Files,
     /// Locations and executor reports (protocol §6.12).
     pub(crate) locations: crate::locations::Locations,
+    /// Channels of running processes (protocol §6.14).
+    pub(crate) channels: crate::channels::Channels,
 }

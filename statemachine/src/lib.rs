@@ -18,6 +18,7 @@ pub use error::{ApiError, ApiResult};
 pub use json::Json;
 pub use time::Time;
 pub mod auth;
+pub mod channels;
 pub mod command;
 pub mod crons;
 pub mod files;

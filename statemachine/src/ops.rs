@@ -66,6 +66,7 @@ impl State {
         if processid.is_empty() || self.process(processid).is_some() {
             return Err(ApiError::internal(texts::PROCESS_ID_NOT_NEW));
         }
+        crate::channels::check_spec(spec)?;
         let spec = normalise_spec(spec)?;
         let attributes = spec
             .env

@@ -52,6 +52,8 @@ pub enum Event {
     /// A process ran past its `maxexectime` (`waited: false`) or waited past its
     /// `maxwaittime`; `requeued`: it went back to the queue rather than failing. For the log.
     TimedOut { processid: String, colonyname: String, executortype: String, retries: i64, waited: bool, requeued: bool },
+    /// A message was appended to the channel `name` of a process.
+    ChannelAppended { processid: String, name: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -252,6 +254,7 @@ impl State {
             | Op::RemoveLocation { .. }
             | Op::ReportAllocation { .. }
             | Op::UpdateExecutor { .. } => self.apply_locations(&command.op),
+            Op::ChannelAppend { append } => self.channel_append(caller, append, now),
         }?;
         self.data.clock = now;
         Ok(reply)
@@ -497,6 +500,7 @@ impl State {
         };
         self.unindex_process(&process);
         change(&mut process);
+        self.close_channels_if_ended(&process);
         self.insert_process(process);
         true
     }
@@ -507,6 +511,7 @@ impl State {
         let process = self.data.processes.remove(processid)?;
         self.unindex_process(&process);
         self.data.arrivals.processes.remove(processid);
+        self.close_channels(processid);
         Some(process)
     }
 

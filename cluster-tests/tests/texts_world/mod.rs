@@ -28,7 +28,7 @@ pub struct World {
     /// The user `ada` of `dev`.
     pub ada: PrivateKey,
     pub stranger: PrivateKey,
-    /// Assigned to `dev-cli`, running, with the attribute `k` (type out).
+    /// Assigned to `dev-cli`, running, with the attribute `k` (type out) and the channel `chat`.
     pub running: Process,
     /// Assigned to `dev-cli`, running; the one the per-process limits fill.
     pub bulk: Process,
@@ -186,7 +186,11 @@ pub async fn build(client: &Client) -> World {
     // Assigned oldest first: each assign takes the next of these.
     let mut taken = Vec::new();
     for name in ["successful", "failed", "cancelled", "running", "bulk"] {
-        let _: Process = client.call(&cli, SubmitFunctionSpecMsg { spec: Some(dev_spec(name)) }).await.unwrap();
+        let mut spec = dev_spec(name);
+        if name == "running" {
+            spec.channels = vec!["chat".into()];
+        }
+        let _: Process = client.call(&cli, SubmitFunctionSpecMsg { spec: Some(spec) }).await.unwrap();
     }
     for _ in 0..5 {
         taken.push(assign(client, &cli).await);

@@ -294,5 +294,46 @@ pub fn rows(w: &World) -> Vec<Case> {
             500,
             "Failed to get logs, executor does not exist",
         ),
+        // Channels (§6.14): `running` has the channel `chat`, submitted by dev-cli.
+        is(
+            "CHANNEL_PROCESS_NOT_FOUND",
+            cli,
+            ChannelReadMsg { processid: ghost.clone(), name: "chat".into(), ..Default::default() },
+            404,
+            "Process not found",
+        ),
+        is(
+            "CHANNEL_NOT_FOUND",
+            cli,
+            ChannelReadMsg { processid: running.clone(), name: "nosuch".into(), ..Default::default() },
+            404,
+            "Channel not found",
+        ),
+        is(
+            "channel_not_authorized",
+            ada,
+            ChannelAppendMsg { processid: running.clone(), name: "chat".into(), ..Default::default() },
+            403,
+            "Not authorized to append to channel",
+        ),
+        is(
+            "channel_bad_kind",
+            cli,
+            ChannelAppendMsg {
+                processid: running.clone(),
+                name: "chat".into(),
+                payloadtype: "shout".into(),
+                ..Default::default()
+            },
+            400,
+            "Invalid channel message type <shout>, must be empty, data, end or error",
+        ),
+        is(
+            "too_many_channels",
+            cli,
+            with_spec(FunctionSpec { channels: (0..101).map(|n| format!("c{n}")).collect(), ..dev_spec("f") }),
+            400,
+            "Failed to submit function spec, at most 100 channels are allowed",
+        ),
     ]
 }

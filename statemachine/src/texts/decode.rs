@@ -322,6 +322,22 @@ pub const DECODE_FAILURES: &[(&str, &str, &str)] = &[
         "Failed to subscribe to process, invalid JSON",
         "Failed to subscribe to process, msg.msgType does not match rpcMsg.PayloadType",
     ),
+    // Not in the reference source read for the channel texts: the form of its neighbours.
+    (
+        "channelappendmsg",
+        "Failed to append to channel, invalid JSON",
+        "Failed to append to channel, msg.MsgType does not match payloadType",
+    ),
+    (
+        "channelreadmsg",
+        "Failed to read channel, invalid JSON",
+        "Failed to read channel, msg.MsgType does not match payloadType",
+    ),
+    (
+        "subscribechannelmsg",
+        "Failed to subscribe to channel, invalid JSON",
+        "Failed to subscribe to channel, msg.msgType does not match rpcMsg.PayloadType",
+    ),
     // Not in the reference source read for these texts: the form of its neighbours.
     (
         "subscribeprocessesmsg",

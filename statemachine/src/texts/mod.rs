@@ -420,6 +420,42 @@ pub fn memory_not_a_number(why: &str) -> String {
     format!("error converting memory to int: {why}")
 }
 
+// --- Channels (§6.14) ----------------------------------------------------------------------
+
+pub const CHANNEL_PROCESS_NOT_FOUND: &str = "Process not found";
+pub const CHANNEL_NOT_FOUND: &str = "Channel not found";
+
+/// `what`: "append to" or "read".
+pub fn channel_not_authorized(what: &str) -> String {
+    format!("Not authorized to {what} channel")
+}
+
+/// Ours: the reference names no kinds but these.
+pub fn channel_bad_kind(kind: &str) -> String {
+    format!("Invalid channel message type <{kind}>, must be empty, data, end or error")
+}
+
+/// Ours, like the limits below: the reference's limits, with texts of our own.
+pub fn channel_payload_too_large(max: usize) -> String {
+    format!("Channel message payload too large, at most {max} bytes are allowed")
+}
+
+pub fn channel_full(max: usize) -> String {
+    format!("Channel is full, at most {max} messages are allowed")
+}
+
+pub fn channel_bytes_exhausted(max: usize) -> String {
+    format!("Channels of the process are full, at most {max} payload bytes are allowed")
+}
+
+pub fn too_many_channels(max: usize) -> String {
+    format!("Failed to submit function spec, at most {max} channels are allowed")
+}
+
+pub fn channel_rate_limited(per_second: i64, burst: i64) -> String {
+    format!("Channel rate limit exceeded, at most {per_second} messages per second (burst {burst}) per process")
+}
+
 // --- Subscriptions (§7) --------------------------------------------------------------------
 
 pub fn subscribe_unknown_process(processid: &str) -> String {
