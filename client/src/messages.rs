@@ -2,6 +2,7 @@
 //! its message type. A message is the struct's fields plus `"msgtype"`, which must equal
 //! the envelope's payload type.
 
+use colonies_statemachine::blueprints::{Blueprint, BlueprintDefinition};
 use colonies_statemachine::json::{Json, null_as_default};
 use colonies_statemachine::model::{
     Allocations, Attribute, Capabilities, Colony, Cron, Executor, Function, FunctionSpec, Generator, User, WorkflowSpec,
@@ -255,6 +256,33 @@ messages! {
     GetStatistics(GetStatisticsMsg) = "getstatisticsmsg" {}
     GetCluster(GetClusterMsg) = "getclustermsg" {}
     ChangeServerId(ChangeServerIdMsg) = "changeserveridmsg" { serverid: String }
+
+    AddBlueprintDefinition(AddBlueprintDefinitionMsg) = "addblueprintdefinitionmsg" {
+        blueprintdefinition: Option<BlueprintDefinition>,
+    }
+    GetBlueprintDefinition(GetBlueprintDefinitionMsg) = "getblueprintdefinitionmsg" {
+        colonyname: String, name: String,
+    }
+    GetBlueprintDefinitions(GetBlueprintDefinitionsMsg) = "getblueprintdefinitionsmsg" { colonyname: String }
+    RemoveBlueprintDefinition(RemoveBlueprintDefinitionMsg) = "removeblueprintdefinitionmsg" {
+        namespace: String, name: String,
+    }
+    AddBlueprint(AddBlueprintMsg) = "addblueprintmsg" { blueprint: Option<Blueprint> }
+    GetBlueprint(GetBlueprintMsg) = "getblueprintmsg" { namespace: String, name: String }
+    GetBlueprints(GetBlueprintsMsg) = "getblueprintsmsg" {
+        namespace: String, kind: String, locationname: String,
+    }
+    UpdateBlueprint(UpdateBlueprintMsg) = "updateblueprintmsg" {
+        blueprint: Option<Blueprint>, forcegeneration: bool,
+    }
+    RemoveBlueprint(RemoveBlueprintMsg) = "removeblueprintmsg" { namespace: String, name: String }
+    GetBlueprintHistory(GetBlueprintHistoryMsg) = "getblueprinthistorymsg" { blueprintid: String, limit: i64 }
+    UpdateBlueprintStatus(UpdateBlueprintStatusMsg) = "updateblueprintstatusmsg" {
+        colonyname: String, blueprintname: String, status: Json,
+    }
+    ReconcileBlueprint(ReconcileBlueprintMsg) = "reconcileblueprintmsg" {
+        namespace: String, name: String, force: bool,
+    }
 
     /// Websocket only (§7.2).
     SubscribeProcess(SubscribeProcessMsg) = "subscribeprocessmsg" {

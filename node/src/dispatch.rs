@@ -43,19 +43,21 @@ pub fn reply_json(reply: &Reply) -> Vec<u8> {
         Reply::Cron(c) => to_json(c),
         Reply::Generator(g) => to_json(g),
         Reply::Skipped(_) => b"{}".to_vec(),
+        Reply::Blueprint(b) => to_json(b),
+        Reply::BlueprintDefinition(d) => to_json(d),
     }
 }
 
-fn read<T: Serialize>(query: impl FnOnce(&State, &str) -> ApiResult<T> + Send + 'static) -> Action {
+pub(crate) fn read<T: Serialize>(query: impl FnOnce(&State, &str) -> ApiResult<T> + Send + 'static) -> Action {
     Action::Read { query: Box::new(move |state, caller| query(state, caller).map(|v| to_json(&v))), reply_type: None }
 }
 
-fn write(op: Op) -> Action {
+pub(crate) fn write(op: Op) -> Action {
     Action::Write { op, echo: false }
 }
 
 /// A message's object, or the reference's text for a null one.
-fn required<T>(value: Option<T>, missing: &'static str) -> Result<T, ApiError> {
+pub(crate) fn required<T>(value: Option<T>, missing: &'static str) -> Result<T, ApiError> {
     value.ok_or_else(|| ApiError::bad_request(missing))
 }
 
@@ -257,6 +259,18 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
             Op::ChangeUserId { colonyname: m.colonyname, userid: m.userid },
         ),
         Message::ReportAllocation(_) | Message::UpdateExecutor(_) => Ok(not_served(payloadtype)),
+        m @ (Message::AddBlueprintDefinition(_)
+        | Message::GetBlueprintDefinition(_)
+        | Message::GetBlueprintDefinitions(_)
+        | Message::RemoveBlueprintDefinition(_)
+        | Message::AddBlueprint(_)
+        | Message::GetBlueprint(_)
+        | Message::GetBlueprints(_)
+        | Message::UpdateBlueprint(_)
+        | Message::RemoveBlueprint(_)
+        | Message::GetBlueprintHistory(_)
+        | Message::UpdateBlueprintStatus(_)
+        | Message::ReconcileBlueprint(_)) => crate::blueprints::dispatch(m, new_id),
     };
     action.unwrap_or_else(Action::Refuse)
 }

@@ -2,6 +2,7 @@
 //! leader's own duties.
 
 mod api;
+mod blueprints;
 mod body;
 pub mod build_info;
 pub mod config;

@@ -8,4 +8,6 @@ use serde::{Deserialize, Serialize};
 /// Written after the arrival numbers in a snapshot (see `SNAPSHOT_FORMAT` in `state.rs`).
 /// Public only so that a test can tell its length in a snapshot; its fields are the crate's.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Extended {}
+pub struct Extended {
+    pub(crate) blueprints: crate::blueprints::Blueprints,
+}

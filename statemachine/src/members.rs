@@ -73,6 +73,7 @@ impl State {
         }
         self.data.paused.remove(colonyname);
         self.remove_schedules_of(colonyname);
+        self.remove_blueprints_of(colonyname);
         self.data.colonies.remove(colonyname);
         self.data.arrivals.colonies.remove(colonyname);
         Ok(Reply::Empty)
