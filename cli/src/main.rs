@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_history;
+mod blueprint;
 mod certs;
 mod cluster;
 mod cron;
@@ -107,6 +108,13 @@ enum Command {
         ctx: user::Ctx,
         #[command(subcommand)]
         command: cron::GeneratorCmd,
+    },
+    /// Desired states that executors reconcile, and their definitions.
+    Blueprint {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: blueprint::BlueprintCmd,
     },
 }
 
@@ -314,6 +322,7 @@ fn main() -> anyhow::Result<()> {
         Command::User { ctx, command } => block_on(user::user(&ctx, command))?,
         Command::Cron { ctx, command } => block_on(cron::cron(&ctx, command))?,
         Command::Generator { ctx, command } => block_on(cron::generator(&ctx, command))?,
+        Command::Blueprint { ctx, command } => block_on(blueprint::blueprint(&ctx, command))?,
         Command::Server(Server::Start(config)) => {
             tracing_subscriber::fmt()
                 .with_env_filter(
