@@ -6,8 +6,7 @@ use crate::dev::LocalCluster;
 use anyhow::{Context, bail};
 use colonies_client::identity::PrivateKey;
 use colonies_client::messages::{
-    AddColonyMsg, AddExecutorMsg, AddUserMsg, ApproveExecutorMsg, AssignProcessMsg, CloseSuccessfulMsg,
-    SubmitFunctionSpecMsg,
+    AddColonyMsg, AddUserMsg, AssignProcessMsg, CloseSuccessfulMsg, SubmitFunctionSpecMsg,
 };
 use colonies_client::rpc::Client;
 use colonies_statemachine::model::{Colony, Conditions, Executor, FunctionSpec, Process, User};
@@ -69,9 +68,7 @@ async fn create_colony(client: &Client, target: &Target, executors: usize) -> an
             colonyname: name.clone(),
             ..Executor::default()
         };
-        let _: Executor = client.call(&owner, AddExecutorMsg { executor: Some(executor) }).await?;
-        let approve = ApproveExecutorMsg { colonyname: name.clone(), executorname: format!("bench-{n}") };
-        client.send(&owner, &approve.into()).await?;
+        client.add_approved_executor(&owner, executor).await?;
         keys.push(key);
     }
     Ok(BenchColony { name, executors: keys, submitter })
@@ -316,9 +313,9 @@ pub async fn failover(rounds: usize) -> anyhow::Result<()> {
     measure_failovers(&mut cluster, &server, rounds).await
 }
 
-pub(crate) async fn leader_of(cluster: &LocalCluster, http: &reqwest::Client, ports: &[u16]) -> Option<usize> {
+pub(crate) async fn leader_of(cluster: &LocalCluster, ports: &[u16]) -> Option<usize> {
     for port in ports {
-        if let Some(status) = cluster.status(http, *port).await
+        if let Some(status) = cluster.status(*port).await
             && let Some(leader) = status["leader"].as_u64()
         {
             return Some(leader as usize - 1);
@@ -328,16 +325,12 @@ pub(crate) async fn leader_of(cluster: &LocalCluster, http: &reqwest::Client, po
 }
 
 /// Waits until every node has applied the same log index.
-pub(crate) async fn wait_converged(
-    cluster: &LocalCluster,
-    http: &reqwest::Client,
-    ports: &[u16],
-) -> anyhow::Result<()> {
+pub(crate) async fn wait_converged(cluster: &LocalCluster, ports: &[u16]) -> anyhow::Result<()> {
     let begun = Instant::now();
     while begun.elapsed() < Duration::from_secs(30) {
         let mut applied = Vec::new();
         for port in ports {
-            if let Some(status) = cluster.status(http, *port).await {
+            if let Some(status) = cluster.status(*port).await {
                 applied.push(status["last_applied"].as_u64());
             }
         }
@@ -352,7 +345,6 @@ pub(crate) async fn wait_converged(
 async fn measure_failovers(cluster: &mut LocalCluster, server: &PrivateKey, rounds: usize) -> anyhow::Result<()> {
     let ports = cluster.ports.clone();
     let ports = &ports[..];
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
     let client = Client::new(ports.iter().map(|p| format!("127.0.0.1:{p}")).collect());
     let target = Target { servers: client.servers().to_vec(), serverprvkey: server.to_hex() };
     let colony = create_colony(&client, &target, 1).await?;
@@ -363,10 +355,10 @@ async fn measure_failovers(cluster: &mut LocalCluster, server: &PrivateKey, roun
         // One waiting process per round, submitted before the kill: the gap ends when an
         // executor is handed it by the new leader.
         let leader = loop {
-            let submitted = client
-                .call::<Process>(&colony.submitter, SubmitFunctionSpecMsg { spec: Some(spec(&colony.name, round)) });
+            let submitted =
+                client.call(&colony.submitter, SubmitFunctionSpecMsg { spec: Some(spec(&colony.name, round)) });
             if submitted.await.is_ok()
-                && let Some(leader) = leader_of(cluster, &http, ports).await
+                && let Some(leader) = leader_of(cluster, ports).await
             {
                 break leader;
             }
@@ -376,12 +368,12 @@ async fn measure_failovers(cluster: &mut LocalCluster, server: &PrivateKey, roun
         };
         // Kill a healthy cluster: a node restarted in the previous round must have caught
         // up, or the survivors are one up-to-date node and one still replaying.
-        wait_converged(cluster, &http, ports).await?;
+        wait_converged(cluster, ports).await?;
         cluster.kill(leader)?;
         let killed = Instant::now();
         loop {
             let assign = AssignProcessMsg { colonyname: colony.name.clone(), timeout: 1, ..Default::default() };
-            if client.call::<Process>(executor, assign).await.is_ok() {
+            if client.call(executor, assign).await.is_ok() {
                 break;
             }
             if killed.elapsed() > Duration::from_secs(60) {
@@ -426,7 +418,7 @@ pub async fn longpoll(target: &Target, waiters: usize, hold: u64, pid: Option<u3
             let (client, executor, colonyname) = (client.clone(), executor.clone(), colony.name.clone());
             tokio::spawn(async move {
                 let assign = AssignProcessMsg { colonyname, timeout: hold as i64, ..Default::default() };
-                client.call::<Process>(&executor, assign).await.err().and_then(|e| e.status())
+                client.call(&executor, assign).await.err().and_then(|e| e.status())
             })
         })
         .collect();

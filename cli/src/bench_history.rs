@@ -56,9 +56,9 @@ async fn throughput(target: &Target) -> anyhow::Result<(f64, f64)> {
     Ok((submit(target, PROBE, CLIENTS).await?, end_to_end(target, PROBE, CLIENTS, EXECUTORS).await?))
 }
 
-async fn term(cluster: &LocalCluster, http: &reqwest::Client) -> Option<u64> {
+async fn term(cluster: &LocalCluster) -> Option<u64> {
     for port in &cluster.ports {
-        if let Some(status) = cluster.status(http, *port).await
+        if let Some(status) = cluster.status(*port).await
             && status["leader"].as_u64().is_some()
         {
             return status["term"].as_u64();
@@ -88,7 +88,7 @@ async fn time_to_serve(cluster: &mut LocalCluster, http: &reqwest::Client, i: us
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let ports = cluster.ports.clone();
-    wait_converged(cluster, http, &ports).await.context("after the restart")?;
+    wait_converged(cluster, &ports).await.context("after the restart")?;
     times[2] = Some(begun.elapsed());
     Ok(times.map(|t| t.unwrap_or_default()))
 }
@@ -109,7 +109,7 @@ pub async fn history(total: usize, step: usize) -> anyhow::Result<()> {
 
     let empty = throughput(&target).await?;
     report_nodes(&cluster, 0);
-    let first_term = term(&cluster, &http).await;
+    let first_term = term(&cluster).await;
     let mut filled = 0;
     while filled < total {
         let count = step.min(total - filled);
@@ -118,11 +118,11 @@ pub async fn history(total: usize, step: usize) -> anyhow::Result<()> {
         report_nodes(&cluster, filled);
     }
     let full = throughput(&target).await?;
-    let last_term = term(&cluster, &http).await;
+    let last_term = term(&cluster).await;
     let ports = cluster.ports.clone();
-    wait_converged(&cluster, &http, &ports).await?;
+    wait_converged(&cluster, &ports).await?;
 
-    let leader = leader_of(&cluster, &http, &ports).await.context("no leader after the fill")?;
+    let leader = leader_of(&cluster, &ports).await.context("no leader after the fill")?;
     let follower = (leader + 1) % ports.len();
     cluster.kill(follower)?;
     let restart = time_to_serve(&mut cluster, &http, follower).await?;

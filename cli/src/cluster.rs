@@ -2,10 +2,10 @@
 //! takes the cluster secret (it names peers, leader and log indexes); and `server ready`,
 //! one node's readiness.
 
-use crate::dev::SECRET_HEADER;
 use crate::table::table;
 use crate::user::Ctx;
 use anyhow::{Context, bail};
+use colonies_client::admin::{Admin, AdminError};
 use std::time::Duration;
 
 #[derive(clap::Args)]
@@ -27,18 +27,15 @@ fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 pub async fn cluster_info(args: &InfoArgs) -> anyhow::Result<()> {
     let ctx = &args.ctx;
     let http = ctx.tls.http(reqwest::Client::builder().timeout(Duration::from_secs(2)), None)?;
-    let scheme = ctx.tls.scheme();
+    let admin = Admin::new(http, ctx.tls.enabled, &args.cluster_secret);
     let status = |addr: String| {
-        let http = http.clone();
-        let secret = args.cluster_secret.clone();
+        let admin = admin.clone();
         async move {
-            let answer =
-                http.get(format!("{scheme}://{addr}/cluster")).header(SECRET_HEADER, &secret).send().await.ok()?;
-            if answer.status() == reqwest::StatusCode::UNAUTHORIZED {
-                return Some(Err(()));
+            match admin.status(&addr).await {
+                Ok(found) => Some(Ok(found)),
+                Err(AdminError::WrongSecret { .. }) => Some(Err(())),
+                Err(_) => None,
             }
-            let status = answer.error_for_status().ok()?;
-            status.json::<serde_json::Value>().await.ok().map(Ok)
         }
     };
     let mut known = None;

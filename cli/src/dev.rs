@@ -3,6 +3,7 @@
 
 use crate::user::{Ctx, Role};
 use anyhow::{Context, bail};
+use colonies_client::admin::Admin;
 use colonies_client::identity::PrivateKey;
 use colonies_client::messages::{AddColonyMsg, AddExecutorMsg, ApproveExecutorMsg};
 use colonies_statemachine::model::{Colony, Executor};
@@ -20,6 +21,8 @@ pub struct LocalCluster {
     log_level: String,
     nodes: Vec<Option<Child>>,
     tls: Option<DevTls>,
+    /// Reads the nodes' `/cluster` with the secret.
+    admin: Admin,
 }
 
 /// The throwaway TLS files of `colonies dev --tls`: a new CA, and one certificate for
@@ -58,11 +61,15 @@ impl LocalCluster {
         secret: Option<String>,
         tls: Option<DevTls>,
     ) -> anyhow::Result<Self> {
+        let secret = secret.unwrap_or_else(|| format!("dev-{}", PrivateKey::generate().to_hex()));
+        let client_tls = tls.as_ref().map(DevTls::client).unwrap_or_default();
+        let http = client_tls.http(reqwest::Client::builder().timeout(Duration::from_secs(2)), None)?;
         let mut cluster = LocalCluster {
             exe: std::env::current_exe()?,
             datadir,
             serverid,
-            secret: secret.unwrap_or_else(|| format!("dev-{}", PrivateKey::generate().to_hex())),
+            admin: Admin::new(http, client_tls.enabled, &secret),
+            secret,
             log_level: log_level.into(),
             nodes: ports.iter().map(|_| None).collect(),
             ports,
@@ -148,14 +155,13 @@ impl LocalCluster {
     /// The node id of the leader, once one is elected (60 s at most). Fails as soon as one
     /// of the nodes ends, since the answer could then come from somebody else's node.
     pub async fn wait_leader(&mut self) -> anyhow::Result<u64> {
-        let http = self.client_tls().http(reqwest::Client::builder().timeout(Duration::from_secs(2)), None)?;
         let begun = Instant::now();
         while begun.elapsed() < Duration::from_secs(60) {
             if let Some((i, status)) = self.exited().first() {
                 bail!("node {} (port {}) ended at start: {status}", i + 1, self.ports[*i]);
             }
             for port in &self.ports {
-                if let Some(status) = self.status(&http, *port).await
+                if let Some(status) = self.status(*port).await
                     && let Some(leader) = status["leader"].as_u64()
                 {
                     return Ok(leader);
@@ -169,20 +175,10 @@ impl LocalCluster {
 
 impl LocalCluster {
     /// The `/cluster` status of the node on `port`, which takes the cluster secret.
-    pub async fn status(&self, http: &reqwest::Client, port: u16) -> Option<serde_json::Value> {
-        let answer = http
-            .get(format!("{}://127.0.0.1:{port}/cluster", self.client_tls().scheme()))
-            .header(SECRET_HEADER, &self.secret)
-            .send()
-            .await
-            .ok()?;
-        answer.json::<serde_json::Value>().await.ok()
+    pub async fn status(&self, port: u16) -> Option<serde_json::Value> {
+        self.admin.status(&format!("127.0.0.1:{port}")).await.ok()
     }
 }
-
-/// The header `/cluster`, the membership routes and the peer routes read the cluster
-/// secret from (`colonies_raft::network::SECRET_HEADER`).
-pub const SECRET_HEADER: &str = "x-colonies-cluster-secret";
 
 impl Drop for LocalCluster {
     fn drop(&mut self) {
@@ -221,7 +217,7 @@ pub async fn run(ctx: &Ctx, args: DevArgs) -> anyhow::Result<()> {
     let tls = if ctx.tls.enabled { Some(DevTls::generate(&datadir.join("tls"))?) } else { None };
     let mut cluster = LocalCluster::start(datadir.clone(), ports, server.id(), "warn", args.cluster_secret, tls)?;
     let leader = cluster.wait_leader().await?;
-    let ctx = Ctx { servers: cluster.addresses(), tls: cluster.client_tls(), ..ctx.clone() };
+    let ctx = ctx.with_servers(cluster.addresses(), cluster.client_tls());
     register(&ctx).await?;
     println!("colonies dev: three nodes, data in {}", datadir.display());
     for (i, addr) in cluster.addresses().iter().enumerate() {
@@ -264,7 +260,7 @@ async fn register(ctx: &Ctx) -> anyhow::Result<()> {
         return Ok(());
     };
     let colony = Colony { colonyid: owner.id(), name: ctx.colonyname.clone() };
-    let added = ctx.call::<Colony>(Role::ServerOwner, AddColonyMsg { colony: Some(colony) }).await;
+    let added = ctx.call(Role::ServerOwner, AddColonyMsg { colony: Some(colony) }).await;
     if let Err(e) = added
         && !e.to_string().contains("already exists")
     {
@@ -279,14 +275,14 @@ async fn register(ctx: &Ctx) -> anyhow::Result<()> {
             colonyname: ctx.colonyname.clone(),
             ..Executor::default()
         };
-        let added = ctx.call::<Executor>(Role::ColonyOwner, AddExecutorMsg { executor: Some(executor) }).await;
+        let added = ctx.call(Role::ColonyOwner, AddExecutorMsg { executor: Some(executor) }).await;
         if let Err(e) = added
             && !e.to_string().contains("already exists")
         {
             return Err(e.context("registering the executor dev-cli"));
         }
         let approve = ApproveExecutorMsg { colonyname: ctx.colonyname.clone(), executorname: "dev-cli".into() };
-        ctx.call::<serde_json::Value>(Role::ColonyOwner, approve).await.context("approving dev-cli")?;
+        ctx.call(Role::ColonyOwner, approve).await.context("approving dev-cli")?;
     }
     Ok(())
 }

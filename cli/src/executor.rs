@@ -5,9 +5,7 @@
 use crate::user::{Ctx, Role};
 use anyhow::Context;
 use colonies_client::identity::PrivateKey;
-use colonies_client::messages::{
-    AddExecutorMsg, AddLogMsg, ApproveExecutorMsg, AssignProcessMsg, CloseFailedMsg, CloseSuccessfulMsg, Message,
-};
+use colonies_client::messages::{AddLogMsg, AssignProcessMsg, CloseFailedMsg, CloseSuccessfulMsg, Message};
 use colonies_client::rpc::Client;
 use colonies_statemachine::model::{Executor, Process};
 use std::sync::Arc;
@@ -42,13 +40,10 @@ async fn identity(ctx: &Ctx, args: &ExecutorArgs, colonyname: &str) -> anyhow::R
         colonyname: colonyname.to_string(),
         ..Executor::default()
     };
-    let client = ctx.client()?;
-    let _: Executor = client
-        .call(&owner, AddExecutorMsg { executor: Some(executor) })
+    ctx.client()?
+        .add_approved_executor(&owner, executor)
         .await
-        .with_context(|| format!("registering executor {}", args.executorname))?;
-    let approve = ApproveExecutorMsg { colonyname: colonyname.into(), executorname: args.executorname.clone() };
-    client.send(&owner, &approve.into()).await.context("approving the executor")?;
+        .with_context(|| format!("registering and approving executor {}", args.executorname))?;
     Ok(key)
 }
 
@@ -56,7 +51,7 @@ pub async fn run(ctx: &Ctx, args: ExecutorArgs) -> anyhow::Result<()> {
     let colonyname = ctx.colonyname.clone();
     anyhow::ensure!(!colonyname.is_empty(), "no colony: set COLONIES_COLONY_NAME (--colonyname)");
     let key = Arc::new(identity(ctx, &args, &colonyname).await?);
-    let client = Arc::new(ctx.client()?);
+    let client = ctx.client()?;
     eprintln!("executor {} ({}) waiting for work in colony {colonyname}", args.executorname, args.executortype);
     let workers: Vec<_> = (0..args.parallel.max(1))
         .map(|_| {

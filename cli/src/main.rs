@@ -238,23 +238,15 @@ enum Security {
 }
 
 /// Sends a membership change and prints the node's answer.
-fn change_membership(
-    admin: &Admin,
-    request: impl FnOnce(&reqwest::Client, String) -> reqwest::RequestBuilder,
-) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(async {
+fn change_membership(admin: &Admin, nodeid: u64, addr: Option<&str>) -> anyhow::Result<()> {
+    block_on(async {
         let identity = admin.tls_cert.clone().zip(admin.tls_key.clone());
         let http = admin.tls.http(reqwest::Client::builder(), identity)?;
-        let answer = request(&http, format!("{}://{}/cluster/members", admin.tls.scheme(), admin.server))
-            .header(dev::SECRET_HEADER, &admin.cluster_secret)
-            .send()
-            .await
-            .with_context(|| format!("reaching {}", admin.server))?;
-        let status = answer.status();
-        let body: serde_json::Value = answer.json().await.unwrap_or_default();
-        let message = body["message"].as_str().unwrap_or_default().to_string();
-        anyhow::ensure!(status.is_success(), "{status}: {message}");
+        let routes = colonies_client::admin::Admin::new(http, admin.tls.enabled, &admin.cluster_secret);
+        let message = match addr {
+            Some(addr) => routes.add_member(&admin.server, nodeid, addr).await?,
+            None => routes.remove_member(&admin.server, nodeid).await?,
+        };
         println!("{message}");
         Ok(())
     })
@@ -282,13 +274,8 @@ fn main() -> anyhow::Result<()> {
             println!("Id={}", key.id());
         }
         Command::Security(Security::Certs(args)) => certs::run(&args)?,
-        Command::Cluster(Cluster::Add { nodeid, addr, admin }) => {
-            let body = serde_json::json!({ "nodeid": nodeid, "addr": addr }).to_string();
-            change_membership(&admin, |http, url| http.post(url).body(body))?;
-        }
-        Command::Cluster(Cluster::Remove { nodeid, admin }) => {
-            change_membership(&admin, |http, url| http.delete(format!("{url}/{nodeid}")))?;
-        }
+        Command::Cluster(Cluster::Add { nodeid, addr, admin }) => change_membership(&admin, nodeid, Some(&addr))?,
+        Command::Cluster(Cluster::Remove { nodeid, admin }) => change_membership(&admin, nodeid, None)?,
         Command::Bench(command) => {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(async {

@@ -1,13 +1,15 @@
 //! Every RPC message of the protocol (§6) and the one table that maps a `payloadtype` to
-//! its message type. A message is the struct's fields plus `"msgtype"`, which must equal
+//! its message type and the type of its reply. A message is the struct's fields plus `"msgtype"`, which must equal
 //! the envelope's payload type.
 
 use colonies_statemachine::blueprints::{Blueprint, BlueprintDefinition};
 use colonies_statemachine::json::{Json, null_as_default};
 use colonies_statemachine::model::{
-    Allocations, Attribute, Capabilities, Colony, Cron, Executor, Function, FunctionSpec, Generator, User, WorkflowSpec,
+    Allocations, Attribute, Capabilities, Colony, Cron, Executor, Function, FunctionSpec, Generator, Log, Process,
+    ProcessGraph, Statistics, User, WorkflowSpec,
 };
 use colonies_statemachine::texts;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Why a payload is not a message of its payload type. The texts are the reference's,
@@ -60,10 +62,20 @@ fn with_msgtype<T: Serialize>(message: &T, name: &str) -> Vec<u8> {
     json
 }
 
+/// A message and what the server answers to it, so that a call's result has the right type
+/// without its caller naming one (`Client::call`).
+pub trait Request: Into<Message> {
+    type Reply: DeserializeOwned;
+}
+
+/// The reply of a call that answers `{}`: nothing but its success.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
 macro_rules! messages {
     ($(
         $(#[$doc:meta])*
-        $variant:ident($ty:ident) = $name:literal {
+        $variant:ident($ty:ident) = $name:literal -> $reply:ty {
             $($(#[$attr:meta])* $field:ident : $fty:ty),* $(,)?
         }
     )*) => {
@@ -79,6 +91,10 @@ macro_rules! messages {
                 fn from(message: $ty) -> Message {
                     Message::$variant(message)
                 }
+            }
+
+            impl Request for $ty {
+                type Reply = $reply;
             }
         )*
 
@@ -115,36 +131,36 @@ macro_rules! messages {
 }
 
 messages! {
-    AddColony(AddColonyMsg) = "addcolonymsg" { colony: Option<Colony> }
-    RemoveColony(RemoveColonyMsg) = "removecolonymsg" { colonyname: String }
-    GetColonies(GetColoniesMsg) = "getcoloniesmsg" {}
-    GetColony(GetColonyMsg) = "getcolonymsg" { colonyname: String }
-    GetColonyStats(GetColonyStatsMsg) = "getcolonystatsmsg" { colonyname: String }
-    ChangeColonyId(ChangeColonyIdMsg) = "changecolonyidmsg" { colonyname: String, colonyid: String }
+    AddColony(AddColonyMsg) = "addcolonymsg" -> Colony { colony: Option<Colony> }
+    RemoveColony(RemoveColonyMsg) = "removecolonymsg" -> Empty { colonyname: String }
+    GetColonies(GetColoniesMsg) = "getcoloniesmsg" -> Vec<Colony> {}
+    GetColony(GetColonyMsg) = "getcolonymsg" -> Colony { colonyname: String }
+    GetColonyStats(GetColonyStatsMsg) = "getcolonystatsmsg" -> Statistics { colonyname: String }
+    ChangeColonyId(ChangeColonyIdMsg) = "changecolonyidmsg" -> ChangeColonyIdMsg { colonyname: String, colonyid: String }
 
-    AddExecutor(AddExecutorMsg) = "addexecutormsg" { executor: Option<Executor> }
-    ApproveExecutor(ApproveExecutorMsg) = "approveexecutormsg" {
+    AddExecutor(AddExecutorMsg) = "addexecutormsg" -> Executor { executor: Option<Executor> }
+    ApproveExecutor(ApproveExecutorMsg) = "approveexecutormsg" -> Empty {
         colonyname: String, executorname: String,
     }
-    RejectExecutor(RejectExecutorMsg) = "rejectexecutormsg" {
+    RejectExecutor(RejectExecutorMsg) = "rejectexecutormsg" -> Empty {
         colonyname: String, executorname: String,
     }
-    RemoveExecutor(RemoveExecutorMsg) = "removeexecutormsg" {
+    RemoveExecutor(RemoveExecutorMsg) = "removeexecutormsg" -> Empty {
         colonyname: String, executorname: String,
     }
-    GetExecutors(GetExecutorsMsg) = "getexecutorsmsg" { colonyname: String }
-    GetExecutor(GetExecutorMsg) = "getexecutormsg" { colonyname: String, executorname: String }
-    GetExecutorById(GetExecutorByIdMsg) = "getexecutorbyidmsg" {
+    GetExecutors(GetExecutorsMsg) = "getexecutorsmsg" -> Vec<Executor> { colonyname: String }
+    GetExecutor(GetExecutorMsg) = "getexecutormsg" -> Executor { colonyname: String, executorname: String }
+    GetExecutorById(GetExecutorByIdMsg) = "getexecutorbyidmsg" -> Executor {
         colonyname: String, executorid: String,
     }
-    ChangeExecutorId(ChangeExecutorIdMsg) = "changeexecutoridmsg" {
+    ChangeExecutorId(ChangeExecutorIdMsg) = "changeexecutoridmsg" -> ChangeExecutorIdMsg {
         colonyname: String, executorid: String,
     }
-    ReportAllocation(ReportAllocationMsg) = "reportallocationmsg" {
+    ReportAllocation(ReportAllocationMsg) = "reportallocationmsg" -> Empty {
         colonyname: String, executorname: String,
         #[serde(deserialize_with = "null_as_default")] allocations: Allocations,
     }
-    UpdateExecutor(UpdateExecutorMsg) = "updateexecutormsg" {
+    UpdateExecutor(UpdateExecutorMsg) = "updateexecutormsg" -> Empty {
         colonyname: String, executorname: String,
         #[serde(deserialize_with = "null_as_default")] capabilities: Capabilities,
     }
@@ -152,110 +168,110 @@ messages! {
     /// The function travels under the key `fun` (§12.30). ColonyOS's Rust SDK (colonyos
     /// 1.0.5) sends it as `function`, which the reference refuses; accepting both costs no
     /// other client anything.
-    AddFunction(AddFunctionMsg) = "addfunctionmsg" {
+    AddFunction(AddFunctionMsg) = "addfunctionmsg" -> Function {
         #[serde(alias = "function")] fun: Option<Function>,
     }
-    GetFunctions(GetFunctionsMsg) = "getfunctionsmsg" { colonyname: String, executorname: String }
-    RemoveFunction(RemoveFunctionMsg) = "removefunctionmsg" { functionid: String }
+    GetFunctions(GetFunctionsMsg) = "getfunctionsmsg" -> Vec<Function> { colonyname: String, executorname: String }
+    RemoveFunction(RemoveFunctionMsg) = "removefunctionmsg" -> Empty { functionid: String }
 
-    SubmitFunctionSpec(SubmitFunctionSpecMsg) = "submitfuncspecmsg" {
+    SubmitFunctionSpec(SubmitFunctionSpecMsg) = "submitfuncspecmsg" -> Process {
         spec: Option<FunctionSpec>,
     }
-    AssignProcess(AssignProcessMsg) = "assignprocessmsg" {
+    AssignProcess(AssignProcessMsg) = "assignprocessmsg" -> Process {
         colonyname: String, timeout: i64, availablecpu: String, availablemem: String,
     }
-    GetProcesses(GetProcessesMsg) = "getprocessesmsg" {
+    GetProcesses(GetProcessesMsg) = "getprocessesmsg" -> Vec<Process> {
         colonyname: String, count: i64, state: i64, executortype: String, label: String, initiator: String,
     }
-    GetProcess(GetProcessMsg) = "getprocessmsg" { processid: String }
-    GetProcessHist(GetProcessHistMsg) = "getprocesshistmsg" {
+    GetProcess(GetProcessMsg) = "getprocessmsg" -> Process { processid: String }
+    GetProcessHist(GetProcessHistMsg) = "getprocesshistmsg" -> Vec<Process> {
         colonyname: String, executorid: String, seconds: i64, state: i64,
     }
-    RemoveProcess(RemoveProcessMsg) = "removeprocessmsg" { processid: String, all: bool }
-    RemoveAllProcesses(RemoveAllProcessesMsg) = "removeallprocessesmsg" {
+    RemoveProcess(RemoveProcessMsg) = "removeprocessmsg" -> Empty { processid: String, all: bool }
+    RemoveAllProcesses(RemoveAllProcessesMsg) = "removeallprocessesmsg" -> Empty {
         colonyname: String, state: i64,
     }
-    CloseSuccessful(CloseSuccessfulMsg) = "closesuccessfulmsg" {
+    CloseSuccessful(CloseSuccessfulMsg) = "closesuccessfulmsg" -> Empty {
         processid: String,
         #[serde(deserialize_with = "null_as_default")] out: Vec<Json>,
     }
-    CloseFailed(CloseFailedMsg) = "closefailedmsg" {
+    CloseFailed(CloseFailedMsg) = "closefailedmsg" -> Empty {
         processid: String,
         #[serde(deserialize_with = "null_as_default")] errors: Vec<String>,
     }
-    SetOutput(SetOutputMsg) = "setoutputmsg" {
+    SetOutput(SetOutputMsg) = "setoutputmsg" -> Empty {
         processid: String,
         #[serde(deserialize_with = "null_as_default")] out: Vec<Json>,
     }
-    CancelProcess(CancelProcessMsg) = "cancelprocessmsg" { processid: String }
-    PauseAssignments(PauseAssignmentsMsg) = "pauseassignmentsmsg" { colonyname: String }
-    ResumeAssignments(ResumeAssignmentsMsg) = "resumeassignmentsmsg" { colonyname: String }
-    GetPauseStatus(GetPauseStatusMsg) = "getpausestatusmsg" { colonyname: String }
+    CancelProcess(CancelProcessMsg) = "cancelprocessmsg" -> Empty { processid: String }
+    PauseAssignments(PauseAssignmentsMsg) = "pauseassignmentsmsg" -> Empty { colonyname: String }
+    ResumeAssignments(ResumeAssignmentsMsg) = "resumeassignmentsmsg" -> Empty { colonyname: String }
+    GetPauseStatus(GetPauseStatusMsg) = "getpausestatusmsg" -> PauseStatusReply { colonyname: String }
 
-    AddAttribute(AddAttributeMsg) = "addattributemsg" { attribute: Option<Attribute> }
-    GetAttribute(GetAttributeMsg) = "getattributemsg" { attributeid: String }
+    AddAttribute(AddAttributeMsg) = "addattributemsg" -> Attribute { attribute: Option<Attribute> }
+    GetAttribute(GetAttributeMsg) = "getattributemsg" -> Attribute { attributeid: String }
 
-    SubmitWorkflowSpec(SubmitWorkflowSpecMsg) = "submitworkflowspecmsg" {
+    SubmitWorkflowSpec(SubmitWorkflowSpecMsg) = "submitworkflowspecmsg" -> ProcessGraph {
         spec: Option<WorkflowSpec>,
     }
-    GetProcessGraph(GetProcessGraphMsg) = "getprocessgraphmsg" { processgraphid: String }
-    GetProcessGraphs(GetProcessGraphsMsg) = "getprocessgraphsmsg" {
+    GetProcessGraph(GetProcessGraphMsg) = "getprocessgraphmsg" -> ProcessGraph { processgraphid: String }
+    GetProcessGraphs(GetProcessGraphsMsg) = "getprocessgraphsmsg" -> Vec<ProcessGraph> {
         colonyname: String, count: i64, state: i64,
     }
-    RemoveProcessGraph(RemoveProcessGraphMsg) = "removeprocessgraphmsg" {
+    RemoveProcessGraph(RemoveProcessGraphMsg) = "removeprocessgraphmsg" -> Empty {
         processgraphid: String, all: bool,
     }
-    RemoveAllProcessGraphs(RemoveAllProcessGraphsMsg) = "removeallprocessgraphsmsg" {
+    RemoveAllProcessGraphs(RemoveAllProcessGraphsMsg) = "removeallprocessgraphsmsg" -> Empty {
         colonyname: String, state: i64,
     }
-    CancelProcessGraph(CancelProcessGraphMsg) = "cancelprocessgraphmsg" {
+    CancelProcessGraph(CancelProcessGraphMsg) = "cancelprocessgraphmsg" -> Empty {
         processgraphid: String,
     }
-    AddChild(AddChildMsg) = "addchildmsg" {
+    AddChild(AddChildMsg) = "addchildmsg" -> Process {
         processgraphid: String, parentprocessid: String, childprocessid: String,
         spec: Option<FunctionSpec>, insert: bool,
     }
 
-    AddLog(AddLogMsg) = "addlogmsg" { processid: String, message: String }
-    AddExecutorLog(AddExecutorLogMsg) = "addexecutorlogmsg" {
+    AddLog(AddLogMsg) = "addlogmsg" -> Empty { processid: String, message: String }
+    AddExecutorLog(AddExecutorLogMsg) = "addexecutorlogmsg" -> Empty {
         colonyname: String, executorname: String, message: String,
     }
-    GetLogs(GetLogsMsg) = "getlogsmsg" {
+    GetLogs(GetLogsMsg) = "getlogsmsg" -> Vec<Log> {
         colonyname: String, processid: String, executorname: String, count: i64, since: i64, latest: bool,
     }
-    SearchLogs(SearchLogsMsg) = "searchlogsmsg" {
+    SearchLogs(SearchLogsMsg) = "searchlogsmsg" -> Vec<Log> {
         colonyname: String, text: String, days: i64, count: i64,
     }
 
-    AddCron(AddCronMsg) = "addcronmsg" { cron: Option<Cron> }
-    GetCron(GetCronMsg) = "getcronmsg" { cronid: String }
-    GetCrons(GetCronsMsg) = "getcronsmsg" { colonyname: String, count: i64 }
-    RunCron(RunCronMsg) = "runcronmsg" { cronid: String }
-    RemoveCron(RemoveCronMsg) = "removecronmsg" { cronid: String, all: bool }
+    AddCron(AddCronMsg) = "addcronmsg" -> Cron { cron: Option<Cron> }
+    GetCron(GetCronMsg) = "getcronmsg" -> Cron { cronid: String }
+    GetCrons(GetCronsMsg) = "getcronsmsg" -> Vec<Cron> { colonyname: String, count: i64 }
+    RunCron(RunCronMsg) = "runcronmsg" -> Cron { cronid: String }
+    RemoveCron(RemoveCronMsg) = "removecronmsg" -> Empty { cronid: String, all: bool }
 
-    AddGenerator(AddGeneratorMsg) = "addgeneratormsg" { generator: Option<Generator> }
-    GetGenerator(GetGeneratorMsg) = "getgeneratormsg" { generatorid: String }
-    GetGenerators(GetGeneratorsMsg) = "getgeneratorsmsg" { colonyname: String, count: i64 }
-    ResolveGenerator(ResolveGeneratorMsg) = "resolvegeneratormsg" {
+    AddGenerator(AddGeneratorMsg) = "addgeneratormsg" -> Generator { generator: Option<Generator> }
+    GetGenerator(GetGeneratorMsg) = "getgeneratormsg" -> Generator { generatorid: String }
+    GetGenerators(GetGeneratorsMsg) = "getgeneratorsmsg" -> Option<Vec<Generator>> { colonyname: String, count: i64 }
+    ResolveGenerator(ResolveGeneratorMsg) = "resolvegeneratormsg" -> Generator {
         colonyname: String, generatorname: String,
     }
-    PackGenerator(PackGeneratorMsg) = "packgeneratormsg" { generatorid: String, arg: String }
-    RemoveGenerator(RemoveGeneratorMsg) = "removegeneratormsg" {
+    PackGenerator(PackGeneratorMsg) = "packgeneratormsg" -> Empty { generatorid: String, arg: String }
+    RemoveGenerator(RemoveGeneratorMsg) = "removegeneratormsg" -> Empty {
         generatorid: String, all: bool,
     }
 
-    AddUser(AddUserMsg) = "addusermsg" { user: Option<User> }
-    GetUsers(GetUsersMsg) = "getusersmsg" { colonyname: String }
-    GetUser(GetUserMsg) = "getusermsg" { colonyname: String, name: String }
-    GetUserById(GetUserByIdMsg) = "getuserbyidmsg" { colonyname: String, userid: String }
-    RemoveUser(RemoveUserMsg) = "removeusermsg" { colonyname: String, name: String }
-    ChangeUserId(ChangeUserIdMsg) = "changeuseridmsg" { colonyname: String, userid: String }
+    AddUser(AddUserMsg) = "addusermsg" -> User { user: Option<User> }
+    GetUsers(GetUsersMsg) = "getusersmsg" -> Vec<User> { colonyname: String }
+    GetUser(GetUserMsg) = "getusermsg" -> User { colonyname: String, name: String }
+    GetUserById(GetUserByIdMsg) = "getuserbyidmsg" -> User { colonyname: String, userid: String }
+    RemoveUser(RemoveUserMsg) = "removeusermsg" -> Empty { colonyname: String, name: String }
+    ChangeUserId(ChangeUserIdMsg) = "changeuseridmsg" -> ChangeUserIdMsg { colonyname: String, userid: String }
 
-    Version(VersionMsg) = "versionmsg" { buildversion: String, buildtime: String }
-    GetServerInfo(GetServerInfoMsg) = "getserverinfomsg" {}
-    GetStatistics(GetStatisticsMsg) = "getstatisticsmsg" {}
-    GetCluster(GetClusterMsg) = "getclustermsg" {}
-    ChangeServerId(ChangeServerIdMsg) = "changeserveridmsg" { serverid: String }
+    Version(VersionMsg) = "versionmsg" -> VersionReply { buildversion: String, buildtime: String }
+    GetServerInfo(GetServerInfoMsg) = "getserverinfomsg" -> ServerInfo {}
+    GetStatistics(GetStatisticsMsg) = "getstatisticsmsg" -> Statistics {}
+    GetCluster(GetClusterMsg) = "getclustermsg" -> ClusterInfo {}
+    ChangeServerId(ChangeServerIdMsg) = "changeserveridmsg" -> ChangeServerIdMsg { serverid: String }
 
     AddBlueprintDefinition(AddBlueprintDefinitionMsg) = "addblueprintdefinitionmsg" {
         blueprintdefinition: Option<BlueprintDefinition>,
@@ -285,11 +301,11 @@ messages! {
     }
 
     /// Websocket only (§7.2).
-    SubscribeProcess(SubscribeProcessMsg) = "subscribeprocessmsg" {
+    SubscribeProcess(SubscribeProcessMsg) = "subscribeprocessmsg" -> Process {
         colonyname: String, processid: String, executortype: String, state: i64, timeout: i64,
     }
     /// Websocket only (§7.2).
-    SubscribeProcesses(SubscribeProcessesMsg) = "subscribeprocessesmsg" {
+    SubscribeProcesses(SubscribeProcessesMsg) = "subscribeprocessesmsg" -> Process {
         colonyname: String, executortype: String, state: i64, timeout: i64,
     }
 }

@@ -4,11 +4,10 @@
 
 use crate::envelope::{Failure, RpcReply, RpcRequest};
 use crate::identity::PrivateKey;
-use crate::messages::{Message, SubscribeProcessMsg};
+use crate::messages::{AddExecutorMsg, ApproveExecutorMsg, Message, Request, SubscribeProcessMsg};
 use crate::tls::{TlsError, TlsSettings};
-use colonies_statemachine::model::Process;
+use colonies_statemachine::model::{Executor, Process};
 use futures_util::{SinkExt, StreamExt};
-use serde::de::DeserializeOwned;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -252,12 +251,22 @@ impl Client {
         Ok(socket)
     }
 
-    /// Sends `message` and decodes the reply as `T`.
-    pub async fn call<T: DeserializeOwned>(
+    /// Registers `executor` and approves it, both signed by its colony's owner: what a new
+    /// executor needs before it may take work. Answers the executor as registered.
+    pub async fn add_approved_executor(
         &self,
-        key: &PrivateKey,
-        message: impl Into<Message>,
-    ) -> Result<T, ClientError> {
+        colony_owner: &PrivateKey,
+        executor: Executor,
+    ) -> Result<Executor, ClientError> {
+        let approve =
+            ApproveExecutorMsg { colonyname: executor.colonyname.clone(), executorname: executor.executorname.clone() };
+        let added = self.call(colony_owner, AddExecutorMsg { executor: Some(executor) }).await?;
+        self.call(colony_owner, approve).await?;
+        Ok(added)
+    }
+
+    /// Sends `message` and decodes the reply as the type the server answers it with.
+    pub async fn call<M: Request>(&self, key: &PrivateKey, message: M) -> Result<M::Reply, ClientError> {
         let json = self.send(key, &message.into()).await?;
         serde_json::from_slice(&json).map_err(|e| ClientError::Decode(e.to_string()))
     }

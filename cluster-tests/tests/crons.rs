@@ -30,8 +30,7 @@ async fn all_graphs(client: &Client) -> Vec<ProcessGraph> {
     let mut graphs = Vec::new();
     for state in 0..=4 {
         let message = GetProcessGraphsMsg { colonyname: "dev".into(), count: 100, state };
-        let found: Option<Vec<ProcessGraph>> = client.call(&key(EXECUTOR_KEY), message).await.unwrap();
-        graphs.extend(found.unwrap_or_default());
+        graphs.extend(client.call(&key(EXECUTOR_KEY), message).await.unwrap());
     }
     graphs.sort_by_key(|g| g.submissiontime);
     graphs

@@ -13,7 +13,7 @@
 
 mod common;
 
-use colonies_cluster_tests::{admin_get, colonies_binary, free_port};
+use colonies_cluster_tests::{admin_get, colonies_binary, free_port, http_get, https_get_with};
 use common::*;
 use serde_yaml::{Mapping, Value};
 use std::path::Path;
@@ -128,24 +128,73 @@ fn build_image() {
     );
 }
 
-/// The shipped compose file with this machine's changes: the test image, host networking
-/// on 127.0.0.1 with the given ports, no published ports and nothing to build.
-fn derived_compose_file(ports: &[u16; 3]) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docker/docker-compose.yml");
+/// The shipped image's name in the compose files; the test's image replaces it.
+const SHIPPED_IMAGE: &str = "colonies-rs:latest";
+
+/// One of the shipped compose files, its anchors and merge keys resolved.
+fn shipped(file: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docker").join(file);
     let mut document: Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     document.apply_merge().unwrap();
+    document
+}
+
+/// `overlay` laid over `base` as `docker compose -f base -f overlay` does for what these
+/// files hold: mappings merge key by key, a service's volumes by their path in the
+/// container, other lists and scalars are replaced.
+fn overlaid(base: &mut Value, overlay: Value) {
+    match (base, overlay) {
+        (Value::Mapping(base), Value::Mapping(overlay)) => {
+            for (key, value) in overlay {
+                match (base.get_mut(&key), key.as_str()) {
+                    (Some(Value::Sequence(mounts)), Some("volumes")) => {
+                        for mount in value.as_sequence().cloned().unwrap_or_default() {
+                            mounts.retain(|m| mount_target(m) != mount_target(&mount));
+                            mounts.push(mount);
+                        }
+                    }
+                    (Some(existing), _) => overlaid(existing, value),
+                    (None, _) => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay,
+    }
+}
+
+/// The path in the container of a short-form mount, `source:target[:mode]`.
+fn mount_target(mount: &Value) -> Option<&str> {
+    mount.as_str()?.split(':').nth(1)
+}
+
+/// The shipped compose files (`docker-compose.yml`, then the overlays) with this machine's
+/// changes: the test image, host networking on 127.0.0.1 with the given ports, no published
+/// ports and nothing to build. Services of other images are left out: they cannot be made here.
+fn derived_compose_file(ports: &[u16; 3], overlays: &[&str]) -> String {
+    let mut document = shipped("docker-compose.yml");
+    for overlay in overlays {
+        overlaid(&mut document, shipped(overlay));
+    }
     let peers: Vec<String> = ports.iter().enumerate().map(|(i, p)| format!("{}=127.0.0.1:{p}", i + 1)).collect();
     let services = document["services"].as_mapping_mut().expect("services");
-    let others: Vec<Value> = services.keys().filter(|k| !NODES.contains(&k.as_str().unwrap_or(""))).cloned().collect();
+    let others: Vec<Value> = services
+        .iter()
+        .filter(|(_, service)| service["image"].as_str() != Some(SHIPPED_IMAGE))
+        .map(|(name, _)| name.clone())
+        .collect();
     for name in others {
         eprintln!("left out of the test (its image cannot be made here): {}", name.as_str().unwrap_or("?"));
         services.remove(&name);
+    }
+    for (_, service) in services.iter_mut() {
+        service.as_mapping_mut().expect("a service").insert("image".into(), IMAGE.into());
     }
     for (i, node) in NODES.iter().enumerate() {
         let service = services.get_mut(*node).and_then(Value::as_mapping_mut).expect("a node service");
         service.remove("ports");
         service.remove("build");
-        service.insert("image".into(), IMAGE.into());
         service.insert("network_mode".into(), "host".into());
         let environment = service.get_mut("environment").and_then(Value::as_mapping_mut).expect("an environment");
         environment.insert("COLONIES_SERVER_HTTP_HOST".into(), "127.0.0.1".into());
@@ -281,7 +330,7 @@ fn walk_through_failover_and_rejoin() {
     let ports = [free_port(), free_port(), free_port()];
     let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
     let project = Project { name: format!("colonies-test-{}", std::process::id()), dir: tempfile::tempdir().unwrap() };
-    std::fs::write(project.dir.path().join("docker-compose.yml"), derived_compose_file(&ports)).unwrap();
+    std::fs::write(project.dir.path().join("docker-compose.yml"), derived_compose_file(&ports, &[])).unwrap();
     succeeded(&mut project.command(&["up", "--detach", "--no-build"]));
     let first = leader(&addrs, None, STARTUP);
 
@@ -350,4 +399,98 @@ fn walk_through_failover_and_rejoin() {
     let label = format!("label=com.docker.compose.project={}", project.name);
     let networks = succeeded(Command::new("docker").args(["network", "ls", "--quiet", "--filter", &label]));
     assert!(networks.trim().is_empty(), "the project made a network: {networks}");
+}
+
+/// `docker-compose.tls.yml` over the shipped file (issue 13): the one-shot `certs` service
+/// makes the cluster CA and node certificates in the `tls` volume, the nodes speak mutual
+/// TLS among themselves and HTTPS to clients, the health check reaches its node over TLS,
+/// and the CLI on the host, trusting the CA, walks through a follower.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tls_compose_variant_serves_https_on_a_real_engine() {
+    let _serial = SERIAL.lock().await;
+    let _daemon = match engine() {
+        Ok(daemon) => daemon,
+        Err(why) => {
+            eprintln!("SKIPPED: Docker cannot run here: {why}");
+            return;
+        }
+    };
+    tokio::task::block_in_place(walk_through_tls);
+}
+
+fn walk_through_tls() {
+    ensure_base_image();
+    build_image();
+    let ports = [free_port(), free_port(), free_port()];
+    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let project =
+        Project { name: format!("colonies-tls-test-{}", std::process::id()), dir: tempfile::tempdir().unwrap() };
+    let compose = derived_compose_file(&ports, &["docker-compose.tls.yml"]);
+    std::fs::write(project.dir.path().join("docker-compose.yml"), compose).unwrap();
+    succeeded(&mut project.command(&["run", "--rm", "certs"]));
+    succeeded(&mut project.command(&["up", "--detach", "--no-build"]));
+
+    // The host trusts the cluster CA the `certs` service made.
+    let ca = project.dir.path().join("ca.pem");
+    let source = format!("{}:/etc/colonies/tls/ca.pem", project.container(NODES[0]));
+    succeeded(Command::new("docker").arg("cp").arg(source).arg(&ca));
+    let tls = colonies_client::tls::TlsSettings { ca: Some(ca.clone()), ..Default::default() };
+    let config = std::sync::Arc::new(tls.client_config().expect("a client configuration for the cluster CA"));
+    let secret = format!("{}: {SECRET}\r\n", colonies_client::admin::SECRET_HEADER);
+    let leader_seen = |addr: &String| {
+        let (code, body) = https_get_with(addr, "/cluster", &secret, config.clone())?;
+        let status: serde_json::Value = serde_json::from_str(&body).ok().filter(|_| code == 200)?;
+        status["leader"].as_u64()
+    };
+    let deadline = Instant::now() + STARTUP;
+    let leader = loop {
+        let seen: Vec<u64> = addrs.iter().filter_map(leader_seen).collect();
+        if seen.len() == addrs.len() && seen.iter().all(|l| *l == seen[0]) {
+            break seen[0] as usize - 1;
+        }
+        assert!(Instant::now() < deadline, "no leader agreed on over TLS within {STARTUP:?}: {seen:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+
+    // The walk-through through a follower, over HTTPS (and the executor's long-polls).
+    let follower = vec![addrs[(leader + 1) % addrs.len()].clone()];
+    let over_tls = |args: &[&str]| {
+        let mut command = colonies(&follower, args);
+        command.env("COLONIES_TLS", "true").env("COLONIES_TLS_CA", &ca);
+        command
+    };
+    succeeded(&mut over_tls(&["colony", "add", "--name", "dev", "--colonyid", &key(COLONY_KEY).id()]));
+    let submitter = ["executor", "add", "--name", "dev-cli", "--type", "cli", "--approve", "--executorid"];
+    succeeded(over_tls(&submitter).arg(key(EXECUTOR_KEY).id()));
+    let executor = over_tls(&["executor", "start", "--executorname", "host-executor", "--timeout", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _executor = Executor(executor);
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/sleep.json");
+    succeeded(&mut over_tls(&["function", "submit", "--spec", spec.to_str().unwrap()]));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = succeeded(&mut over_tls(&["process", "pss", "--json"]));
+        if serde_json::from_str::<Vec<serde_json::Value>>(&out).is_ok_and(|list| list.len() == 1) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the process did not succeed over TLS within 60 s");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    // Plain HTTP reaches nothing, and the CLI without the CA refuses the nodes' certificate.
+    assert_eq!(http_get(&addrs[leader], "/health"), None, "a plain-HTTP request got an answer");
+    let untrusted = run(colonies(&follower, &["process", "pss"]).env("COLONIES_TLS", "true"));
+    assert!(!untrusted.status.success(), "the CLI trusted a certificate of an unknown CA");
+
+    // Each node's health check, which runs the CLI in its container over TLS, passes.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    for node in NODES {
+        while health(&project.container(node)) != "healthy" {
+            assert!(Instant::now() < deadline, "{node} never became healthy: {}", health(&project.container(node)));
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
 }

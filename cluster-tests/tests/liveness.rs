@@ -188,7 +188,7 @@ async fn log_lines_are_found_after_their_processes_are_removed() {
     client.send(&executor_key, &close.into()).await.unwrap();
     let removeall = RemoveAllProcessesMsg { colonyname: "dev".into(), state: -1 };
     client.send(&key(COLONY_KEY), &removeall.into()).await.unwrap();
-    let gone = client.call::<Process>(&executor_key, GetProcessMsg { processid: process.processid.clone() }).await;
+    let gone = client.call(&executor_key, GetProcessMsg { processid: process.processid.clone() }).await;
     assert!(gone.is_err(), "the process was removed");
 
     let search = SearchLogsMsg { colonyname: "dev".into(), text: "needle".into(), days: 1, count: 10 };

@@ -15,7 +15,7 @@ use colonies_client::rpc::Client;
 use colonies_client::tls::TlsSettings;
 use colonies_cluster_tests::python::{PYCOLONIES_FLOWS, conformance_script, python_with_pycolonies};
 use colonies_cluster_tests::{TlsFiles, colonies_binary, http_get};
-use colonies_statemachine::model::{Colony, Process, ProcessState};
+use colonies_statemachine::model::{Process, ProcessState};
 use common::*;
 use std::process::Command;
 use std::time::Duration;
@@ -72,7 +72,7 @@ async fn every_client_works_over_tls_through_a_follower_and_strangers_are_refuse
     // A client that trusts only the system roots does not accept the test CA's certificate.
     let unverified = Client::with_tls(vec![addr.clone()], Some(&TlsSettings::default()));
     if let Ok(unverified) = unverified {
-        let refused = unverified.call::<Vec<Colony>>(&key(SERVER_KEY), GetColoniesMsg {}).await;
+        let refused = unverified.call(&key(SERVER_KEY), GetColoniesMsg {}).await;
         assert!(refused.is_err(), "a certificate of an unknown CA was accepted");
     }
 

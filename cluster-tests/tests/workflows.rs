@@ -23,7 +23,7 @@ async fn work_one(client: &Client) -> Process {
     let deadline = Instant::now() + Duration::from_secs(60);
     let process = loop {
         let assign = AssignProcessMsg { colonyname: "dev".into(), timeout: 2, ..Default::default() };
-        match client.call::<Process>(&executor, assign).await {
+        match client.call(&executor, assign).await {
             Ok(process) => break process,
             Err(e) => assert!(Instant::now() < deadline, "no process to work on: {e}"),
         }

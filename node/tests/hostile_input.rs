@@ -147,8 +147,9 @@ fn message_like() -> impl Strategy<Value = serde_json::Value> {
     )
 }
 
+// proptest's default of 256 cases per property in CI; `PROPTEST_CASES` sets more for a long
+// local run (the README's "Fuzzing").
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_bodies_cost_in_proportion_and_never_panic(body in prop::collection::vec(any::<u8>(), 0..2048)) {

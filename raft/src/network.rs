@@ -24,7 +24,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
-pub const SECRET_HEADER: &str = "x-colonies-cluster-secret";
+pub use colonies_statemachine::wire::SECRET_HEADER;
 /// Snapshots of a large colony are big; the default 2 MiB body limit is far too small.
 /// Only a caller with the cluster secret gets to send one.
 pub const MAX_SNAPSHOT_BODY: usize = 1 << 30;

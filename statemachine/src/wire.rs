@@ -8,6 +8,10 @@ pub fn sha3_hex(text: &str) -> String {
     hex::encode(Sha3_256::digest(text.as_bytes()))
 }
 
+/// The header that carries the cluster secret: between nodes (Raft, forwarding) and to the
+/// operators' routes (`/cluster`, `/cluster/members`). Not part of ColonyOS's protocol.
+pub const SECRET_HEADER: &str = "x-colonies-cluster-secret";
+
 /// Values that Go's `omitempty` leaves out of JSON.
 pub trait OmitEmpty {
     fn is_omitted(&self) -> bool;

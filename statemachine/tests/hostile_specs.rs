@@ -57,8 +57,8 @@ prop_compose! {
     }
 }
 
+// 256 cases per run by default; `PROPTEST_CASES` sets more (the README's "Fuzzing").
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     #[test]
     fn any_spec_is_submitted_run_and_timed_out_or_refused(

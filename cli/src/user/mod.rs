@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 pub(crate) use crate::table::table;
@@ -55,6 +56,20 @@ pub struct Ctx {
     pub json: bool,
     #[command(flatten)]
     pub tls: crate::tls::ClientTls,
+    #[arg(skip)]
+    client: SharedClient,
+}
+
+/// The client of a `Ctx`, made at its first call and reused after (its connections and its
+/// idea of the leader with it). A copy of a context starts without one: it may have been
+/// given other servers.
+#[derive(Default)]
+struct SharedClient(OnceLock<Arc<Client>>);
+
+impl Clone for SharedClient {
+    fn clone(&self) -> Self {
+        SharedClient::default()
+    }
 }
 
 /// Which key signs a call.
@@ -70,8 +85,17 @@ impl Ctx {
         if self.servers.is_empty() { vec![format!("{}:{}", self.host, self.port)] } else { self.servers.clone() }
     }
 
-    pub fn client(&self) -> anyhow::Result<Client> {
-        self.tls.client(self.addresses())
+    /// The same caller and colony, talking to other servers.
+    pub fn with_servers(&self, servers: Vec<String>, tls: crate::tls::ClientTls) -> Ctx {
+        Ctx { servers, tls, ..self.clone() }
+    }
+
+    pub fn client(&self) -> anyhow::Result<Arc<Client>> {
+        if let Some(client) = self.client.0.get() {
+            return Ok(client.clone());
+        }
+        let client = Arc::new(self.tls.client(self.addresses())?);
+        Ok(self.client.0.get_or_init(|| client).clone())
     }
 
     pub fn key(&self, role: Role) -> anyhow::Result<PrivateKey> {
@@ -91,7 +115,7 @@ impl Ctx {
         Ok(self.colonyname.clone())
     }
 
-    pub async fn call<T: DeserializeOwned>(&self, role: Role, message: impl Into<Message>) -> anyhow::Result<T> {
+    pub async fn call<M: Request>(&self, role: Role, message: M) -> anyhow::Result<M::Reply> {
         let key = self.key(role)?;
         Ok(self.client()?.call(&key, message).await?)
     }

@@ -73,11 +73,11 @@ pub(super) async fn register_executor(
         colonyname: colonyname.clone(),
         ..Executor::default()
     };
-    let added: Executor = ctx.call(Role::ColonyOwner, AddExecutorMsg { executor: Some(executor) }).await?;
     if approve {
-        ctx.send(Role::ColonyOwner, ApproveExecutorMsg { colonyname, executorname: name.to_string() }).await?;
+        Ok(ctx.client()?.add_approved_executor(&ctx.key(Role::ColonyOwner)?, executor).await?)
+    } else {
+        ctx.call(Role::ColonyOwner, AddExecutorMsg { executor: Some(executor) }).await
     }
-    Ok(added)
 }
 
 /// Writes a secret so only its owner can read it.
@@ -267,13 +267,12 @@ pub async fn process(ctx: &Ctx, command: ProcessCmd) -> anyhow::Result<()> {
             say(format!("Assignments of colony {} resumed", ctx.colony()?))
         }
         ProcessCmd::Status => {
-            let status: serde_json::Value =
-                ctx.call(Role::Caller, GetPauseStatusMsg { colonyname: ctx.colony()? }).await?;
+            let status = ctx.call(Role::Caller, GetPauseStatusMsg { colonyname: ctx.colony()? }).await?;
             if ctx.json {
                 return print_json(&status);
             }
-            let paused = status["ispaused"].as_bool().unwrap_or(false);
-            say(format!("Assignments of colony {}: {}", ctx.colony()?, if paused { "paused" } else { "running" }))
+            let running = if status.ispaused { "paused" } else { "running" };
+            say(format!("Assignments of colony {}: {running}", ctx.colony()?))
         }
         ProcessCmd::Close { processid, out } => {
             let out = out.into_iter().map(|o| serde_json::Value::String(o).into()).collect();

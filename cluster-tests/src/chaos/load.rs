@@ -5,11 +5,11 @@
 use super::history::{Assigned, OpKind, Outcome, Recorder};
 use colonies_client::identity::PrivateKey;
 use colonies_client::messages::{
-    AddColonyMsg, AddExecutorMsg, ApproveExecutorMsg, AssignProcessMsg, CloseFailedMsg, CloseSuccessfulMsg,
-    GetColonyStatsMsg, Message, SubmitFunctionSpecMsg,
+    AddColonyMsg, AssignProcessMsg, CloseFailedMsg, CloseSuccessfulMsg, GetColonyStatsMsg, Message,
+    SubmitFunctionSpecMsg,
 };
 use colonies_client::rpc::{Client, ClientError};
-use colonies_statemachine::model::{Colony, Conditions, Executor, FunctionSpec, Process, Statistics};
+use colonies_statemachine::model::{Colony, Conditions, Executor, FunctionSpec};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
@@ -110,15 +110,10 @@ pub async fn setup(addrs: Vec<String>, config: &LoadConfig) -> Result<Keys, Load
             colonyname: config.colony.clone(),
             ..Executor::default()
         };
-        let _: Executor = client
-            .call(&keys.colony, AddExecutorMsg { executor: Some(executor) })
-            .await
-            .map_err(|e| LoadError::Setup(format!("add executor {name}: {e}")))?;
-        let approve = ApproveExecutorMsg { colonyname: config.colony.clone(), executorname: name.clone() };
         client
-            .send(&keys.colony, &approve.into())
+            .add_approved_executor(&keys.colony, executor)
             .await
-            .map_err(|e| LoadError::Setup(format!("approve executor {name}: {e}")))?;
+            .map_err(|e| LoadError::Setup(format!("add and approve executor {name}: {e}")))?;
     }
     Ok(keys)
 }
@@ -237,7 +232,7 @@ impl Submitter {
                 ..FunctionSpec::default()
             };
             let invoked = self.recorder.now();
-            let submit = self.client.call::<Process>(&self.key, SubmitFunctionSpecMsg { spec: Some(spec) });
+            let submit = self.client.call(&self.key, SubmitFunctionSpecMsg { spec: Some(spec) });
             let outcome = outcome(self.config.call_timeout, submit).await.map(|process| process.processid);
             self.recorder.record(&self.name, invoked, OpKind::Submit { outcome });
             n += 1;
@@ -266,7 +261,7 @@ impl Worker {
         let within = self.config.call_timeout + Duration::from_secs(self.config.poll_timeout as u64);
         while !self.stop.load(Ordering::Relaxed) {
             let invoked = self.recorder.now();
-            let assign = self.client.call::<Process>(&self.key, poll.clone());
+            let assign = self.client.call(&self.key, poll.clone());
             let outcome = outcome(within, assign).await.map(|p| Assigned {
                 execdeadline_ns: p.execdeadline.unix_nanos().filter(|_| p.spec.maxexectime > 0),
                 processid: p.processid,
@@ -327,7 +322,7 @@ impl Worker {
 /// The colony's waiting and running counts, read through the leader.
 pub async fn queue_counts(addrs: &[String], keys: &Keys, colony: &str) -> Option<(i64, i64)> {
     let client = Client::new(addrs.to_vec());
-    let stats = client.call::<Statistics>(&keys.executors[0].1, GetColonyStatsMsg { colonyname: colony.into() });
+    let stats = client.call(&keys.executors[0].1, GetColonyStatsMsg { colonyname: colony.into() });
     match outcome(Duration::from_secs(20), stats).await {
         Outcome::Ok(stats) => Some((stats.waitingprocesses, stats.runningprocesses)),
         _ => None,

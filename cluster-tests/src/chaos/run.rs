@@ -240,7 +240,7 @@ async fn read_final(addrs: &[String], keys: &Keys, colony: &str, history: &Histo
     for state in [ProcessState::Waiting, ProcessState::Running] {
         let query =
             GetProcessesMsg { colonyname: colony.into(), count: 100, state: state.code(), ..Default::default() };
-        match client.call::<Vec<Process>>(&keys.executors[0].1, query).await {
+        match client.call(&keys.executors[0].1, query).await {
             Ok(processes) => {
                 for process in processes {
                     end.processes.insert(process.processid.clone(), final_process(&process));

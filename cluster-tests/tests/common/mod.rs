@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use colonies_client::identity::PrivateKey;
-use colonies_client::messages::{AddColonyMsg, AddExecutorMsg, ApproveExecutorMsg, GetColoniesMsg};
+use colonies_client::messages::{AddColonyMsg, GetColoniesMsg};
 use colonies_client::rpc::Client;
 use colonies_cluster_tests::Cluster;
 use colonies_statemachine::model::{Colony, Conditions, Executor, FunctionSpec};
@@ -53,9 +53,7 @@ pub async fn add_executor(client: &Client, executor_key: &PrivateKey, name: &str
         colonyname: "dev".into(),
         ..Executor::default()
     };
-    let _: Executor = client.call(&key(COLONY_KEY), AddExecutorMsg { executor: Some(executor) }).await.unwrap();
-    let approve = ApproveExecutorMsg { colonyname: "dev".into(), executorname: name.into() };
-    client.send(&key(COLONY_KEY), &approve.into()).await.unwrap();
+    client.add_approved_executor(&key(COLONY_KEY), executor).await.unwrap();
 }
 
 /// A spec for colony `dev` and executortype `cli`, without time limits or retry cap.
