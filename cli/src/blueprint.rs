@@ -205,8 +205,8 @@ pub async fn blueprint(ctx: &Ctx, command: BlueprintCmd) -> anyhow::Result<()> {
         BlueprintCmd::History { name, limit, generation } => {
             let blueprint = get(ctx, name).await?;
             let message = GetBlueprintHistoryMsg { blueprintid: blueprint.blueprintid, limit };
-            let history: Vec<BlueprintHistory> =
-                ctx.call::<Option<_>>(Role::Caller, message).await?.unwrap_or_default();
+            // The server answers null when there is none, as the reference does.
+            let history: Vec<BlueprintHistory> = ctx.call(Role::Caller, message).await?.unwrap_or_default();
             if generation >= 0 {
                 let entry = history
                     .iter()

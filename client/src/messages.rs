@@ -2,7 +2,7 @@
 //! its message type and the type of its reply. A message is the struct's fields plus `"msgtype"`, which must equal
 //! the envelope's payload type.
 
-use colonies_statemachine::blueprints::{Blueprint, BlueprintDefinition};
+use colonies_statemachine::blueprints::{Blueprint, BlueprintDefinition, BlueprintHistory};
 use colonies_statemachine::json::{Json, null_as_default};
 use colonies_statemachine::model::{
     Allocations, Attribute, Capabilities, Colony, Cron, Executor, Function, FunctionSpec, Generator, Log, Process,
@@ -273,30 +273,30 @@ messages! {
     GetCluster(GetClusterMsg) = "getclustermsg" -> ClusterInfo {}
     ChangeServerId(ChangeServerIdMsg) = "changeserveridmsg" -> ChangeServerIdMsg { serverid: String }
 
-    AddBlueprintDefinition(AddBlueprintDefinitionMsg) = "addblueprintdefinitionmsg" {
+    AddBlueprintDefinition(AddBlueprintDefinitionMsg) = "addblueprintdefinitionmsg" -> BlueprintDefinition {
         blueprintdefinition: Option<BlueprintDefinition>,
     }
-    GetBlueprintDefinition(GetBlueprintDefinitionMsg) = "getblueprintdefinitionmsg" {
+    GetBlueprintDefinition(GetBlueprintDefinitionMsg) = "getblueprintdefinitionmsg" -> BlueprintDefinition {
         colonyname: String, name: String,
     }
-    GetBlueprintDefinitions(GetBlueprintDefinitionsMsg) = "getblueprintdefinitionsmsg" { colonyname: String }
-    RemoveBlueprintDefinition(RemoveBlueprintDefinitionMsg) = "removeblueprintdefinitionmsg" {
+    GetBlueprintDefinitions(GetBlueprintDefinitionsMsg) = "getblueprintdefinitionsmsg" -> Vec<BlueprintDefinition> { colonyname: String }
+    RemoveBlueprintDefinition(RemoveBlueprintDefinitionMsg) = "removeblueprintdefinitionmsg" -> Empty {
         namespace: String, name: String,
     }
-    AddBlueprint(AddBlueprintMsg) = "addblueprintmsg" { blueprint: Option<Blueprint> }
-    GetBlueprint(GetBlueprintMsg) = "getblueprintmsg" { namespace: String, name: String }
-    GetBlueprints(GetBlueprintsMsg) = "getblueprintsmsg" {
+    AddBlueprint(AddBlueprintMsg) = "addblueprintmsg" -> Blueprint { blueprint: Option<Blueprint> }
+    GetBlueprint(GetBlueprintMsg) = "getblueprintmsg" -> Blueprint { namespace: String, name: String }
+    GetBlueprints(GetBlueprintsMsg) = "getblueprintsmsg" -> Option<Vec<Blueprint>> {
         namespace: String, kind: String, locationname: String,
     }
-    UpdateBlueprint(UpdateBlueprintMsg) = "updateblueprintmsg" {
+    UpdateBlueprint(UpdateBlueprintMsg) = "updateblueprintmsg" -> Blueprint {
         blueprint: Option<Blueprint>, forcegeneration: bool,
     }
-    RemoveBlueprint(RemoveBlueprintMsg) = "removeblueprintmsg" { namespace: String, name: String }
-    GetBlueprintHistory(GetBlueprintHistoryMsg) = "getblueprinthistorymsg" { blueprintid: String, limit: i64 }
-    UpdateBlueprintStatus(UpdateBlueprintStatusMsg) = "updateblueprintstatusmsg" {
+    RemoveBlueprint(RemoveBlueprintMsg) = "removeblueprintmsg" -> Empty { namespace: String, name: String }
+    GetBlueprintHistory(GetBlueprintHistoryMsg) = "getblueprinthistorymsg" -> Option<Vec<BlueprintHistory>> { blueprintid: String, limit: i64 }
+    UpdateBlueprintStatus(UpdateBlueprintStatusMsg) = "updateblueprintstatusmsg" -> Empty {
         colonyname: String, blueprintname: String, status: Json,
     }
-    ReconcileBlueprint(ReconcileBlueprintMsg) = "reconcileblueprintmsg" {
+    ReconcileBlueprint(ReconcileBlueprintMsg) = "reconcileblueprintmsg" -> Process {
         namespace: String, name: String, force: bool,
     }
 
