@@ -2,13 +2,13 @@
 //! against any ColonyOS-compatible server. Each run creates its own colony (with fresh
 //! keys) using the server owner's key.
 
-use crate::dev::LocalCluster;
 use anyhow::{Context, bail};
 use colonies_client::identity::PrivateKey;
 use colonies_client::messages::{
     AddColonyMsg, AddUserMsg, AssignProcessMsg, CloseSuccessfulMsg, SubmitFunctionSpecMsg,
 };
 use colonies_client::rpc::Client;
+use colonies_localcluster::{Cluster, Placement};
 use colonies_statemachine::model::{Colony, Conditions, Executor, FunctionSpec, Process, User};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -304,48 +304,39 @@ pub async fn end_to_end(target: &Target, count: usize, clients: usize, executors
 /// times kills the leader with SIGKILL and measures the time until an executor is
 /// assigned a waiting process by the new leader.
 pub async fn failover(rounds: usize) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
     let server = PrivateKey::generate();
-    let ports: Vec<u16> = (0..3)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()))
-        .collect::<Result<_, _>>()?;
-    let mut cluster = LocalCluster::start(dir.path().to_path_buf(), ports, server.id(), "error", None, None)?;
+    let mut cluster = local_cluster(&server)?;
     measure_failovers(&mut cluster, &server, rounds).await
 }
 
-pub(crate) async fn leader_of(cluster: &LocalCluster, ports: &[u16]) -> Option<usize> {
-    for port in ports {
-        if let Some(status) = cluster.status(*port).await
-            && let Some(leader) = status["leader"].as_u64()
-        {
-            return Some(leader as usize - 1);
-        }
-    }
-    None
+/// Three nodes of this binary on free ports, in a temporary folder, owned by `server`.
+pub(crate) fn local_cluster(server: &PrivateKey) -> anyhow::Result<Cluster> {
+    crate::dev::start_local(
+        None,
+        &[Placement::default(), Placement::default(), Placement::default()],
+        server.id(),
+        "error",
+        None,
+        None,
+    )
 }
 
-/// Waits until every node has applied the same log index.
-pub(crate) async fn wait_converged(cluster: &LocalCluster, ports: &[u16]) -> anyhow::Result<()> {
-    let begun = Instant::now();
-    while begun.elapsed() < Duration::from_secs(30) {
-        let mut applied = Vec::new();
-        for port in ports {
-            if let Some(status) = cluster.status(*port).await {
-                applied.push(status["last_applied"].as_u64());
-            }
-        }
-        if applied.len() == ports.len() && applied.windows(2).all(|w| w[0] == w[1] && w[0].is_some()) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    bail!("the nodes did not converge within 30 s")
+/// The node index of the leader, once the running nodes agree on one (within 5 s).
+pub(crate) fn leader_of(cluster: &mut Cluster) -> Option<usize> {
+    tokio::task::block_in_place(|| cluster.leader_within(Duration::from_secs(5)).ok())
 }
 
-async fn measure_failovers(cluster: &mut LocalCluster, server: &PrivateKey, rounds: usize) -> anyhow::Result<()> {
-    let ports = cluster.ports.clone();
-    let ports = &ports[..];
-    let client = Client::new(ports.iter().map(|p| format!("127.0.0.1:{p}")).collect());
+/// Waits until every running node has applied the same log index.
+pub(crate) fn wait_converged(cluster: &mut Cluster) -> anyhow::Result<()> {
+    const LIMIT: Duration = Duration::from_secs(30);
+    if !tokio::task::block_in_place(|| cluster.applied_alike_within(LIMIT)) {
+        bail!("the nodes did not converge within {LIMIT:?}");
+    }
+    Ok(())
+}
+
+async fn measure_failovers(cluster: &mut Cluster, server: &PrivateKey, rounds: usize) -> anyhow::Result<()> {
+    let client = Client::new(cluster.addrs());
     let target = Target { servers: client.servers().to_vec(), serverprvkey: server.to_hex() };
     let colony = create_colony(&client, &target, 1).await?;
     let executor = &colony.executors[0];
@@ -358,7 +349,7 @@ async fn measure_failovers(cluster: &mut LocalCluster, server: &PrivateKey, roun
             let submitted =
                 client.call(&colony.submitter, SubmitFunctionSpecMsg { spec: Some(spec(&colony.name, round)) });
             if submitted.await.is_ok()
-                && let Some(leader) = leader_of(cluster, ports).await
+                && let Some(leader) = leader_of(cluster)
             {
                 break leader;
             }
@@ -368,8 +359,8 @@ async fn measure_failovers(cluster: &mut LocalCluster, server: &PrivateKey, roun
         };
         // Kill a healthy cluster: a node restarted in the previous round must have caught
         // up, or the survivors are one up-to-date node and one still replaying.
-        wait_converged(cluster, ports).await?;
-        cluster.kill(leader)?;
+        wait_converged(cluster)?;
+        cluster.kill(leader);
         let killed = Instant::now();
         loop {
             let assign = AssignProcessMsg { colonyname: colony.name.clone(), timeout: 1, ..Default::default() };
@@ -383,7 +374,7 @@ async fn measure_failovers(cluster: &mut LocalCluster, server: &PrivateKey, roun
         let gap = killed.elapsed();
         eprintln!("round {}: leader {} killed, first assign after {gap:.2?}", round + 1, leader + 1);
         gaps.push(gap);
-        cluster.restart(leader)?;
+        cluster.spawn(leader)?;
     }
     gaps.sort();
     println!(

@@ -6,10 +6,10 @@
 //! this local cluster does not do: a wiped node that comes back under its old id would make
 //! the leader see its log go backwards.)
 
-use crate::bench::{Target, end_to_end, leader_of, submit, usage_of, wait_converged};
-use crate::dev::LocalCluster;
+use crate::bench::{Target, end_to_end, leader_of, local_cluster, submit, usage_of, wait_converged};
 use anyhow::{Context, bail};
 use colonies_client::identity::PrivateKey;
+use colonies_localcluster::Cluster;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -39,10 +39,10 @@ fn mib(bytes: u64) -> f64 {
 }
 
 /// One line per node: RSS and datadir size.
-fn report_nodes(cluster: &LocalCluster, processes: usize) {
-    for i in 0..cluster.ports.len() {
-        let rss = cluster.pid(i).and_then(usage_of).map_or(0, |(rss, _)| rss);
-        let disk = disk_usage(&cluster.node_dir(i));
+fn report_nodes(cluster: &Cluster, processes: usize) {
+    for (i, node) in cluster.nodes.iter().enumerate() {
+        let rss = node.pid().and_then(usage_of).map_or(0, |(rss, _)| rss);
+        let disk = disk_usage(&node.datadir);
         println!(
             "history {processes:>9}: node {} RSS {:>7.1} MiB, disk {:>7.1} MiB",
             i + 1,
@@ -56,23 +56,19 @@ async fn throughput(target: &Target) -> anyhow::Result<(f64, f64)> {
     Ok((submit(target, PROBE, CLIENTS).await?, end_to_end(target, PROBE, CLIENTS, EXECUTORS).await?))
 }
 
-async fn term(cluster: &LocalCluster) -> Option<u64> {
-    for port in &cluster.ports {
-        if let Some(status) = cluster.status(*port).await
-            && status["leader"].as_u64().is_some()
-        {
-            return status["term"].as_u64();
-        }
-    }
-    None
+/// The term of the leader the nodes agree on.
+fn term(cluster: &mut Cluster) -> Option<u64> {
+    let leader = leader_of(cluster)?;
+    cluster.status_number(leader, "term")
 }
 
 /// Time from (re)starting node `i` until its `/health` answers, until its `/ready` does,
 /// and until it has applied what the others have.
-async fn time_to_serve(cluster: &mut LocalCluster, http: &reqwest::Client, i: usize) -> anyhow::Result<[Duration; 3]> {
+async fn time_to_serve(cluster: &mut Cluster, http: &reqwest::Client, i: usize) -> anyhow::Result<[Duration; 3]> {
     let begun = Instant::now();
-    cluster.restart(i)?;
-    let url = |path: &str| format!("http://127.0.0.1:{}{path}", cluster.ports[i]);
+    cluster.spawn(i)?;
+    let addr = cluster.nodes[i].addr();
+    let url = |path: &str| format!("http://{addr}{path}");
     let mut times = [None; 3];
     while times[1].is_none() {
         if begun.elapsed() > CATCH_UP_LIMIT {
@@ -87,8 +83,7 @@ async fn time_to_serve(cluster: &mut LocalCluster, http: &reqwest::Client, i: us
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let ports = cluster.ports.clone();
-    wait_converged(cluster, &ports).await.context("after the restart")?;
+    wait_converged(cluster).context("after the restart")?;
     times[2] = Some(begun.elapsed());
     Ok(times.map(|t| t.unwrap_or_default()))
 }
@@ -97,19 +92,15 @@ pub async fn history(total: usize, step: usize) -> anyhow::Result<()> {
     if step == 0 || total < step {
         bail!("--step must be between 1 and --processes");
     }
-    let dir = tempfile::tempdir()?;
     let server = PrivateKey::generate();
-    let ports: Vec<u16> = (0..3)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()))
-        .collect::<Result<_, _>>()?;
-    let mut cluster = LocalCluster::start(dir.path().to_path_buf(), ports, server.id(), "error", None, None)?;
-    cluster.wait_leader().await?;
+    let mut cluster = local_cluster(&server)?;
+    crate::dev::wait_leader(&mut cluster)?;
     let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
-    let target = Target { servers: cluster.addresses(), serverprvkey: server.to_hex() };
+    let target = Target { servers: cluster.addrs(), serverprvkey: server.to_hex() };
 
     let empty = throughput(&target).await?;
     report_nodes(&cluster, 0);
-    let first_term = term(&cluster).await;
+    let first_term = term(&mut cluster);
     let mut filled = 0;
     while filled < total {
         let count = step.min(total - filled);
@@ -118,13 +109,12 @@ pub async fn history(total: usize, step: usize) -> anyhow::Result<()> {
         report_nodes(&cluster, filled);
     }
     let full = throughput(&target).await?;
-    let last_term = term(&cluster).await;
-    let ports = cluster.ports.clone();
-    wait_converged(&cluster, &ports).await?;
+    let last_term = term(&mut cluster);
+    wait_converged(&mut cluster)?;
 
-    let leader = leader_of(&cluster, &ports).await.context("no leader after the fill")?;
-    let follower = (leader + 1) % ports.len();
-    cluster.kill(follower)?;
+    let leader = leader_of(&mut cluster).context("no leader after the fill")?;
+    let follower = (leader + 1) % cluster.nodes.len();
+    cluster.kill(follower);
     let restart = time_to_serve(&mut cluster, &http, follower).await?;
     report_nodes(&cluster, filled);
 

@@ -3,189 +3,73 @@
 
 use crate::user::{Ctx, Role};
 use anyhow::{Context, bail};
-use colonies_client::admin::Admin;
 use colonies_client::identity::PrivateKey;
 use colonies_client::messages::{AddColonyMsg, AddExecutorMsg, ApproveExecutorMsg};
+use colonies_localcluster::{Cluster, Output, Placement, Setup, TlsFiles};
 use colonies_statemachine::model::{Colony, Executor};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-/// Node processes started from this binary; all of them are killed on drop.
-pub struct LocalCluster {
-    exe: PathBuf,
-    datadir: PathBuf,
-    pub ports: Vec<u16>,
+/// How long a local cluster has to elect its first leader.
+const ELECTION_LIMIT: Duration = Duration::from_secs(60);
+
+/// Days the throwaway certificates of `colonies dev --tls` are valid: a dev cluster does
+/// not live longer.
+const DEV_CERT_DAYS: i64 = 7;
+
+/// Nodes of this very binary on loopback, with datadirs under `root` (temporary when
+/// `None`), a random cluster secret unless one is given, and their output on stderr.
+pub fn start_local(
+    root: Option<PathBuf>,
+    placements: &[Placement],
     serverid: String,
-    secret: String,
-    log_level: String,
-    nodes: Vec<Option<Child>>,
-    tls: Option<DevTls>,
-    /// Reads the nodes' `/cluster` with the secret.
-    admin: Admin,
+    log_level: &str,
+    secret: Option<String>,
+    tls: Option<TlsFiles>,
+) -> anyhow::Result<Cluster> {
+    let setup = Setup {
+        binary: std::env::current_exe()?,
+        serverid,
+        secret: secret.unwrap_or_else(|| format!("dev-{}", PrivateKey::generate().to_hex())),
+        log_level: log_level.into(),
+        // As the reference's dev setup: executors that make a new key at every start come
+        // back under their names.
+        extra_args: vec!["--allow-executor-reregister".into()],
+        tls,
+        output: Output::Stderr,
+    };
+    Cluster::start(setup, root, placements).context("starting a node")
 }
 
-/// The throwaway TLS files of `colonies dev --tls`: a new CA, and one certificate for
-/// `localhost` and `127.0.0.1` that every node shows (they all run there).
-#[derive(Clone)]
-pub struct DevTls {
-    pub ca: PathBuf,
-    pub cert: PathBuf,
-    pub key: PathBuf,
-}
-
-impl DevTls {
-    /// Days the throwaway certificates are valid: a dev cluster does not live longer.
-    const DAYS: i64 = 7;
-
-    pub fn generate(dir: &std::path::Path) -> anyhow::Result<DevTls> {
-        let node = crate::certs::NodeCert { name: "node".into(), hosts: vec!["localhost".into(), "127.0.0.1".into()] };
-        let (cert, key) = crate::certs::generate(dir, &[node], Self::DAYS)?.remove(0);
-        Ok(DevTls { ca: dir.join(crate::certs::CA_FILE), cert, key })
-    }
-
-    /// What a client of the cluster needs: TLS, trusting the throwaway CA.
-    pub fn client(&self) -> crate::tls::ClientTls {
-        crate::tls::ClientTls { enabled: true, tls_ca: Some(self.ca.clone()), skip_tls_verify: false }
-    }
-}
-
-impl LocalCluster {
-    /// Starts `ports.len()` nodes with datadirs under `datadir`, sharing `secret` (a random
-    /// one when none is given).
-    pub fn start(
-        datadir: PathBuf,
-        ports: Vec<u16>,
-        serverid: String,
-        log_level: &str,
-        secret: Option<String>,
-        tls: Option<DevTls>,
-    ) -> anyhow::Result<Self> {
-        let secret = secret.unwrap_or_else(|| format!("dev-{}", PrivateKey::generate().to_hex()));
-        let client_tls = tls.as_ref().map(DevTls::client).unwrap_or_default();
-        let http = client_tls.http(reqwest::Client::builder().timeout(Duration::from_secs(2)), None)?;
-        let mut cluster = LocalCluster {
-            exe: std::env::current_exe()?,
-            datadir,
-            serverid,
-            admin: Admin::new(http, client_tls.enabled, &secret),
-            secret,
-            log_level: log_level.into(),
-            nodes: ports.iter().map(|_| None).collect(),
-            ports,
-            tls,
-        };
-        for i in 0..cluster.ports.len() {
-            cluster.restart(i)?;
-        }
-        Ok(cluster)
-    }
-
-    /// The process id of node `i`, while it runs.
-    pub fn pid(&self, i: usize) -> Option<u32> {
-        self.nodes[i].as_ref().map(Child::id)
-    }
-
-    /// Node `i`'s datadir.
-    pub fn node_dir(&self, i: usize) -> PathBuf {
-        self.datadir.join(format!("node{}", i + 1))
-    }
-
-    /// How clients reach the nodes: plain, or TLS with the throwaway CA.
-    pub fn client_tls(&self) -> crate::tls::ClientTls {
-        self.tls.as_ref().map(DevTls::client).unwrap_or_default()
-    }
-
-    pub fn addresses(&self) -> Vec<String> {
-        self.ports.iter().map(|p| format!("127.0.0.1:{p}")).collect()
-    }
-
-    /// (Re)starts node `i` (0-based) on its port and datadir.
-    pub fn restart(&mut self, i: usize) -> anyhow::Result<()> {
-        let peers: Vec<String> =
-            self.ports.iter().enumerate().map(|(n, p)| format!("{}=127.0.0.1:{p}", n + 1)).collect();
-        let mut command = Command::new(&self.exe);
-        command.args(["server", "start"]);
-        if let Some(tls) = &self.tls {
-            command.arg("--tls").arg("--tls-cert").arg(&tls.cert).arg("--tls-key").arg(&tls.key);
-            command.arg("--tls-cluster-ca").arg(&tls.ca);
-        }
-        let child = command
-            .args(["--host", "127.0.0.1", "--nodeid", &(i + 1).to_string()])
-            .args(["--port", &self.ports[i].to_string(), "--peers", &peers.join(",")])
-            .arg("--datadir")
-            .arg(self.node_dir(i))
-            // As the reference's dev setup: executors that make a new key at every start
-            // come back under their names.
-            .arg("--allow-executor-reregister")
-            .env("COLONIES_SERVER_ID", &self.serverid)
-            .env("COLONIES_CLUSTER_SECRET", &self.secret)
-            .env("RUST_LOG", &self.log_level)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("starting a node")?;
-        self.nodes[i] = Some(child);
-        Ok(())
-    }
-
-    /// SIGKILLs node `i`.
-    pub fn kill(&mut self, i: usize) -> anyhow::Result<()> {
-        if let Some(mut child) = self.nodes[i].take() {
-            child.kill()?;
-            child.wait()?;
-        }
-        Ok(())
-    }
-
-    /// Nodes that have ended since the last call (0-based), with how they ended.
-    pub fn exited(&mut self) -> Vec<(usize, std::process::ExitStatus)> {
-        let mut ended = Vec::new();
-        for (i, node) in self.nodes.iter_mut().enumerate() {
-            if let Some(child) = node
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                ended.push((i, status));
-                *node = None;
+/// The node index of the leader, once the nodes agree on one. Fails as soon as a node
+/// ends, since the answer could then come from somebody else's node on its port.
+pub fn wait_leader(cluster: &mut Cluster) -> anyhow::Result<usize> {
+    tokio::task::block_in_place(|| {
+        let begun = std::time::Instant::now();
+        while begun.elapsed() < ELECTION_LIMIT {
+            if let Some((i, status)) = cluster.ended().first() {
+                bail!("node {} ({}) ended at start: {status}", i + 1, cluster.nodes[*i].addr());
+            }
+            if let Ok(leader) = cluster.leader_within(Duration::from_secs(1)) {
+                return Ok(leader);
             }
         }
-        ended
-    }
-
-    /// The node id of the leader, once one is elected (60 s at most). Fails as soon as one
-    /// of the nodes ends, since the answer could then come from somebody else's node.
-    pub async fn wait_leader(&mut self) -> anyhow::Result<u64> {
-        let begun = Instant::now();
-        while begun.elapsed() < Duration::from_secs(60) {
-            if let Some((i, status)) = self.exited().first() {
-                bail!("node {} (port {}) ended at start: {status}", i + 1, self.ports[*i]);
-            }
-            for port in &self.ports {
-                if let Some(status) = self.status(*port).await
-                    && let Some(leader) = status["leader"].as_u64()
-                {
-                    return Ok(leader);
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("no leader was elected within 60 s")
-    }
+        bail!("no leader was elected within {ELECTION_LIMIT:?}")
+    })
 }
 
-impl LocalCluster {
-    /// The `/cluster` status of the node on `port`, which takes the cluster secret.
-    pub async fn status(&self, port: u16) -> Option<serde_json::Value> {
-        self.admin.status(&format!("127.0.0.1:{port}")).await.ok()
-    }
+/// A new CA and one certificate for `localhost` and `127.0.0.1` that every node shows
+/// (they all run there), in `dir`.
+fn throwaway_tls(dir: &Path) -> anyhow::Result<TlsFiles> {
+    let node = crate::certs::NodeCert { name: "node".into(), hosts: vec!["localhost".into(), "127.0.0.1".into()] };
+    let (cert, key) = crate::certs::generate(dir, &[node], DEV_CERT_DAYS)?.remove(0);
+    Ok(TlsFiles { ca: dir.join(crate::certs::CA_FILE), cert, key })
 }
 
-impl Drop for LocalCluster {
-    fn drop(&mut self) {
-        for i in 0..self.nodes.len() {
-            let _ = self.kill(i);
-        }
-    }
+/// How a client reaches the nodes: plain, or TLS trusting the cluster's CA.
+pub fn client_tls(tls: Option<&TlsFiles>) -> crate::tls::ClientTls {
+    tls.map(|tls| crate::tls::ClientTls { enabled: true, tls_ca: Some(tls.ca.clone()), skip_tls_verify: false })
+        .unwrap_or_default()
 }
 
 #[derive(clap::Args)]
@@ -214,19 +98,21 @@ pub async fn run(ctx: &Ctx, args: DevArgs) -> anyhow::Result<()> {
         }
     }
     // `--tls`: a throwaway CA and certificate next to the data, gone with a temporary datadir.
-    let tls = if ctx.tls.enabled { Some(DevTls::generate(&datadir.join("tls"))?) } else { None };
-    let mut cluster = LocalCluster::start(datadir.clone(), ports, server.id(), "warn", args.cluster_secret, tls)?;
-    let leader = cluster.wait_leader().await?;
-    let ctx = ctx.with_servers(cluster.addresses(), cluster.client_tls());
+    let tls = if ctx.tls.enabled { Some(throwaway_tls(&datadir.join("tls"))?) } else { None };
+    let placements: Vec<Placement> =
+        ports.iter().map(|p| Placement { port: Some(*p), ..Placement::default() }).collect();
+    let mut cluster = start_local(Some(datadir.clone()), &placements, server.id(), "warn", args.cluster_secret, tls)?;
+    let leader = wait_leader(&mut cluster)?;
+    let ctx = ctx.with_servers(cluster.addrs(), client_tls(cluster.setup.tls.as_ref()));
     register(&ctx).await?;
     println!("colonies dev: three nodes, data in {}", datadir.display());
-    for (i, addr) in cluster.addresses().iter().enumerate() {
-        let role = if i as u64 + 1 == leader { "leader" } else { "follower" };
+    for (i, addr) in cluster.addrs().iter().enumerate() {
+        let role = if i == leader { "leader" } else { "follower" };
         println!("  node {}  {addr}  {role}", i + 1);
     }
-    println!("export COLONIES_SERVER_ADDRS={}", cluster.addresses().join(","));
-    println!("export COLONIES_CLUSTER_SECRET={}", cluster.secret);
-    if let Some(tls) = &cluster.tls {
+    println!("export COLONIES_SERVER_ADDRS={}", cluster.addrs().join(","));
+    println!("export COLONIES_CLUSTER_SECRET={}", cluster.setup.secret);
+    if let Some(tls) = &cluster.setup.tls {
         println!("export COLONIES_TLS=true");
         println!("export COLONIES_TLS_CA={}", tls.ca.display());
     }
@@ -242,8 +128,8 @@ pub async fn run(ctx: &Ctx, args: DevArgs) -> anyhow::Result<()> {
             }
             _ = every_second.tick() => {
                 // A node killed on purpose (to watch a failover) is not a reason to stop.
-                for (i, status) in cluster.exited() {
-                    eprintln!("node {} ({}) ended: {status}", i + 1, cluster.addresses()[i]);
+                for (i, status) in cluster.ended() {
+                    eprintln!("node {} ({}) ended: {status}", i + 1, cluster.nodes[i].addr());
                 }
             }
         }

@@ -1,4 +1,7 @@
-//! The `colonies` command line.
+//! The `colonies` command line: a node (`server start`), a local cluster (`dev`), an OS
+//! executor, the benches, and the user commands of ColonyOS's own CLI with the same names
+//! and flags. It is a thin edge over `colonies-client`, `colonies-node` and
+//! `colonies-localcluster`; it holds no logic other crates need.
 
 mod bench;
 mod bench_history;

@@ -14,7 +14,7 @@ use colonies_client::messages::{
 use colonies_client::rpc::Client;
 use colonies_client::tls::TlsSettings;
 use colonies_cluster_tests::python::{PYCOLONIES_FLOWS, conformance_script, python_with_pycolonies};
-use colonies_cluster_tests::{TlsFiles, colonies_binary, http_get};
+use colonies_cluster_tests::{TlsFiles, colonies_binary, generate_tls_files, http_get};
 use colonies_statemachine::model::{Process, ProcessState};
 use common::*;
 use std::process::Command;
@@ -39,7 +39,7 @@ async fn every_client_works_over_tls_through_a_follower_and_strangers_are_refuse
     let leader = cluster.wait_leader(STARTUP);
     let follower = (leader + 1) % cluster.nodes.len();
     let addr = cluster.nodes[follower].addr();
-    let tls = cluster.tls.clone().expect("a TLS cluster");
+    let tls = cluster.tls().expect("a TLS cluster");
     let trusted = TlsSettings { ca: Some(tls.ca.clone()), ..TlsSettings::default() };
 
     // The Rust client: registrations redirected to the leader over HTTPS.
@@ -200,7 +200,7 @@ async fn strangers_are_refused_on_every_peer_route(
         assert_eq!(peer_statuses(&member, &addr, false).await, vec![Some(401); routes], "certificate only");
         // A certificate of another CA: the handshake itself fails.
         let elsewhere = tempfile::tempdir().unwrap();
-        let stranger = TlsFiles::generate(elsewhere.path());
+        let stranger = generate_tls_files(elsewhere.path());
         let statuses = peer_statuses(&http(Some((&stranger.cert, &stranger.key))), &addr, true).await;
         assert_eq!(statuses, vec![None; routes], "a certificate of another CA was accepted");
         // Both credentials pass the check: a body that is no Raft request is what is refused.

@@ -6,15 +6,14 @@
 
 use crate::body::BODY_READ_TIMEOUT;
 use crate::build_info::{BUILD_TIME, BUILD_VERSION};
-use crate::config::Peers;
+use crate::clock::{new_id, now};
 use crate::dispatch::{Action, dispatch, reply_json, to_json};
-use crate::leader::now;
-use crate::leadership::{CatchUp, CatchUpError, LeaderProbe};
+use crate::leadership::CatchUpError;
 use crate::limits;
-use crate::proposer::{COMMIT_TIMEOUT, ProposeError, Proposer};
+use crate::node::Node;
+use crate::proposer::{COMMIT_TIMEOUT, ProposeError};
 use crate::routing::{self, Route, Undelivered, failure, route};
 use crate::verify::Prepared;
-use crate::waiters::Waiters;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -22,9 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use colonies_client::envelope::{RpcReply, RpcRequest, decode_payload};
-use colonies_client::identity::RecentSigners;
 use colonies_client::messages::{Backend, ClusterInfo, ClusterNode, Message, ServerInfo, VersionReply};
-use colonies_raft::{Raft, StateHandle};
 use colonies_statemachine::{ApiError, Command, Op, texts};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,76 +31,6 @@ use tokio::time::Instant;
 const PAUSED_RECHECK: Duration = Duration::from_millis(500);
 /// A node whose applied state lags its log by more than this many entries is not ready.
 const READY_MAX_LAG: u64 = 1000;
-
-pub struct Node {
-    pub id: u64,
-    pub raft: Raft,
-    pub state: StateHandle,
-    pub proposer: Proposer,
-    pub waiters: Waiters,
-    pub peers: Peers,
-    pub forward: bool,
-    pub http: reqwest::Client,
-    /// `https` when the node speaks TLS: the scheme of redirects and of calls to the leader.
-    pub scheme: &'static str,
-    pub host: String,
-    pub port: u16,
-    /// The configured server owner, set in the state by the first leader.
-    pub serverid: Option<String>,
-    /// Changes applied to this node's state, for `/pubsub` subscribers.
-    pub events: tokio::sync::broadcast::Sender<colonies_statemachine::Event>,
-    /// Signers of requests seen lately, so a repeated request is not recovered again.
-    pub signers: RecentSigners,
-    /// Whether this leader's applied state has caught up with its log in its term.
-    pub catch_up: CatchUp,
-    /// The leader calls should go to, kept current for parked long-polls.
-    pub leader: tokio::sync::watch::Receiver<Option<u64>>,
-    /// Seconds of history to keep, when retention is on.
-    pub retention: Option<i64>,
-    /// Whether the leader a follower knows of still answers.
-    pub probe: LeaderProbe,
-    /// The largest `/api` body (and `/pubsub` frame) accepted, `--max-body`.
-    pub max_body: usize,
-    /// What `/cluster` and `/cluster/digest` callers must present.
-    pub cluster_secret: Arc<str>,
-    /// Memory for `/api` bodies being read or handled, shared by all connections.
-    pub bodies: crate::body::BodyBudget,
-    /// Verifies large requests one at a time, off the async workers.
-    pub verifier: crate::verify::Verifier,
-    pub digests: crate::status::DigestCache,
-    /// The connection cap's permits; a `/pubsub` websocket holds one while it lives.
-    pub connections: Arc<tokio::sync::Semaphore>,
-    /// `COLONIES_ALLOW_EXECUTOR_REREGISTER`: adding a taken executor name replaces it.
-    pub allow_reregister: bool,
-    pub liveness: crate::liveness::Liveness,
-    /// `--cors-origins`: the web pages that may call the API.
-    pub origins: crate::cors::AllowedOrigins,
-}
-
-impl Node {
-    /// The leader to send a call to, by this node's view (see `LeaderProbe::leader_to_use`).
-    pub async fn leader_to_use(&self) -> Option<u64> {
-        let addresses = self.addresses();
-        self.probe.leader_to_use(self.id, &self.leader, |id| addresses.0.get(&id).cloned()).await
-    }
-
-    /// The leader elected after `dead`, waiting up to `LEADER_WAIT` for one.
-    pub async fn next_leader(&self, dead: u64) -> Option<u64> {
-        crate::leadership::leader_other_than(&self.leader, Some(dead)).await
-    }
-
-    /// Every node this one knows an address for: the configured peers, updated by the
-    /// current Raft membership (which includes nodes added later).
-    pub fn addresses(&self) -> Peers {
-        let mut addresses = self.peers.0.clone();
-        let metrics = self.raft.metrics();
-        let metrics = metrics.borrow();
-        for (id, member) in metrics.membership_config.membership().nodes() {
-            addresses.insert(*id, member.addr.clone());
-        }
-        Peers(addresses)
-    }
-}
 
 pub fn router(node: Arc<Node>) -> Router {
     let cors = node.origins.layer();
@@ -165,10 +92,6 @@ fn ok(payloadtype: &str, json: &[u8]) -> Response {
 
 fn error(e: &ApiError) -> Response {
     failure(e.status, &e.message)
-}
-
-fn new_id() -> String {
-    hex::encode(rand::random::<[u8; 32]>())
 }
 
 /// `POST /api`: browsers (calls with an `Origin`) get executors in the web UI's shape.

@@ -7,9 +7,10 @@
 //! names (a cron's tick, a generator's first argument), so a command proposed by a node
 //! that has just lost leadership cannot fire anything early or twice.
 
-use crate::api::Node;
+use crate::clock::{new_id, now};
 use crate::dispatch::draw_from;
-use colonies_statemachine::{Command, Op, Reply, Time};
+use crate::node::Node;
+use colonies_statemachine::{Command, Op, Reply};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,18 +19,6 @@ pub(crate) const TIMER_PERIOD: Duration = Duration::from_millis(100);
 /// How often the leader looks for expired history with retention on. A backlog is removed
 /// one batch per `TIMER_PERIOD` until none is left.
 const RETENTION_PERIOD: Duration = Duration::from_secs(10);
-
-fn new_id() -> String {
-    hex::encode(rand::random::<[u8; 32]>())
-}
-
-pub fn now() -> Time {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or_default();
-    Time::from_unix_nanos(nanos)
-}
 
 pub async fn run(node: Arc<Node>) {
     let mut ticker = tokio::time::interval(TIMER_PERIOD);

@@ -1,10 +1,16 @@
-//! The colonies server node: the HTTP API, leader routing, the write path and the
-//! leader's own duties.
+//! The colonies server node: the HTTP API (`/api`, `/pubsub`, health and readiness), the
+//! authentication of every call at the edge, leader routing (redirects, forwarding), the
+//! write path that batches commands into the Raft log, the long-poll of assign, and the
+//! leader's own duties (timers, crons, generators, retention).
+//!
+//! It holds no rules of the state: what a command does, and who may send it, is decided by
+//! `colonies_statemachine`'s `apply`; this crate decodes, checks limits, proposes and answers.
 
 mod api;
 mod blueprints;
 mod body;
 pub mod build_info;
+mod clock;
 pub mod config;
 pub mod cors;
 pub mod dispatch;
@@ -14,6 +20,7 @@ pub mod limits;
 mod listen;
 mod liveness;
 mod membership;
+mod node;
 mod proposer;
 mod pubsub;
 pub mod routing;

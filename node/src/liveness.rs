@@ -6,8 +6,8 @@
 //! period, not one per poll. Polls reach the leader only (followers send them on), so no
 //! other node needs to report.
 
-use crate::api::Node;
-use crate::leader::now;
+use crate::clock::now;
+use crate::node::Node;
 use colonies_statemachine::{Command, HeardFrom, Op, Time};
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -4,7 +4,7 @@
 //! mutual TLS a certificate of the cluster CA): membership is cluster administration, not
 //! a ColonyOS RPC.
 
-use crate::api::Node;
+use crate::node::Node;
 use crate::routing::{Route, route};
 use axum::Router;
 use axum::extract::{Path, Request, State};

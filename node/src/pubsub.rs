@@ -2,8 +2,8 @@
 //! them from its own applied state, so a subscriber hears of a change once its node has
 //! applied it; nothing about a subscription is replicated.
 
-use crate::api::Node;
 use crate::dispatch::to_json;
+use crate::node::Node;
 use axum::extract::State;
 use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;

@@ -1,8 +1,9 @@
 //! Starting a node: stores, Raft, HTTP routes, cluster formation, leader duties.
 
-use crate::api::{self, Node};
+use crate::api;
 use crate::config::ServerConfig;
 use crate::leadership::{CatchUp, LeaderProbe, watch_routable_leader};
+use crate::node::Node;
 use crate::proposer::Proposer;
 use crate::startup::Gate;
 use crate::{leader, waiters::Waiters};

@@ -4,8 +4,8 @@
 //! secret (issue 13), and the digest is computed at most once per applied index, however
 //! many callers ask for it at once.
 
-use crate::api::Node;
 use crate::leadership::has_lost_its_majority;
+use crate::node::Node;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -6,8 +6,8 @@
 //! while heartbeats waited. Large bodies are therefore verified on the blocking pool, one
 //! at a time, which leaves the other core and the async workers to Raft (issue 13).
 
-use crate::api::Node;
 use crate::limits;
+use crate::node::Node;
 use colonies_client::envelope::{RpcRequest, decode_payload};
 use colonies_client::identity::RecentSigners;
 use colonies_client::messages::Message;

@@ -77,6 +77,7 @@ impl ChaosCluster {
                     .as_ref()
                     .filter(|_| n == disk_node)
                     .map(|disk| disk.path().join(format!("node{}", n + 1))),
+                ..Placement::default()
             })
             .collect();
         let snapshot_logs = config.snapshot_logs.to_string();
