@@ -308,8 +308,9 @@ impl Drop for Executor {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_shipped_compose_file_runs_fails_over_and_rejoins_on_a_real_engine() {
+/// Runs `walk` with the engine up and the image of the binary under test built; skips,
+/// saying why, only where Docker cannot run at all.
+async fn on_a_real_engine(walk: fn()) {
     let _serial = SERIAL.lock().await;
     let _daemon = match engine() {
         Ok(daemon) => daemon,
@@ -318,12 +319,41 @@ async fn the_shipped_compose_file_runs_fails_over_and_rejoins_on_a_real_engine()
             return;
         }
     };
-    tokio::task::block_in_place(walk_through_failover_and_rejoin);
+    tokio::task::block_in_place(|| {
+        ensure_base_image();
+        build_image();
+        walk();
+    });
+}
+
+/// The README's walk-through through `cli` (the CLI on the host, set up to reach the
+/// cluster): the colony, a submitting executor, an OS executor on the host (killed when the
+/// returned value is dropped), and one process of `examples/sleep.json` submitted.
+fn start_walk_through(cli: impl Fn(&[&str]) -> Command) -> Executor {
+    succeeded(&mut cli(&["colony", "add", "--name", "dev", "--colonyid", &key(COLONY_KEY).id()]));
+    let submitter = ["executor", "add", "--name", "dev-cli", "--type", "cli", "--approve", "--executorid"];
+    succeeded(cli(&submitter).arg(key(EXECUTOR_KEY).id()));
+    let executor = cli(&["executor", "start", "--executorname", "host-executor", "--timeout", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let executor = Executor(executor);
+    submit_sleep(&cli);
+    executor
+}
+
+fn submit_sleep(cli: &impl Fn(&[&str]) -> Command) {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/sleep.json");
+    succeeded(&mut cli(&["function", "submit", "--spec", spec.to_str().unwrap()]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_compose_file_runs_fails_over_and_rejoins_on_a_real_engine() {
+    on_a_real_engine(walk_through_failover_and_rejoin).await;
 }
 
 fn walk_through_failover_and_rejoin() {
-    ensure_base_image();
-    build_image();
     let user = succeeded(Command::new("docker").args(["image", "inspect", "--format", "{{.Config.User}}", IMAGE]));
     assert_eq!(user.trim(), "colonies", "the image runs as its own user, not root");
 
@@ -335,19 +365,8 @@ fn walk_through_failover_and_rejoin() {
     let first = leader(&addrs, None, STARTUP);
 
     // The README's walk-through, through the CLI on the host, with an OS executor there.
-    let colony = ["colony", "add", "--name", "dev", "--colonyid", &key(COLONY_KEY).id()];
-    succeeded(&mut colonies(&addrs, &colony));
-    let submitter = ["executor", "add", "--name", "dev-cli", "--type", "cli", "--approve", "--executorid"];
-    succeeded(colonies(&addrs, &submitter).arg(key(EXECUTOR_KEY).id()));
-    let executor = colonies(&addrs, &["executor", "start", "--executorname", "host-executor", "--timeout", "1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _executor = Executor(executor);
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/sleep.json");
-    let spec = spec.to_str().unwrap();
-    succeeded(&mut colonies(&addrs, &["function", "submit", "--spec", spec]));
+    let cli = |args: &[&str]| colonies(&addrs, args);
+    let _executor = start_walk_through(cli);
     wait_for_successful(&addrs, 1, Duration::from_secs(60));
     let uid = succeeded(Command::new("docker").args(["exec", &project.container(NODES[first]), "id", "-u"]));
     assert_ne!(uid.trim(), "0", "the node runs as a non-root user");
@@ -362,7 +381,7 @@ fn walk_through_failover_and_rejoin() {
     let second = leader(&survivors, Some(first), STARTUP);
     eprintln!("failover: {} became leader {:?} after the kill", NODES[second], killed_at.elapsed());
     assert_ne!(second, first);
-    succeeded(&mut colonies(&addrs, &["function", "submit", "--spec", spec]));
+    submit_sleep(&cli);
     wait_for_successful(&addrs, 2, Duration::from_secs(60));
 
     // `up` again: the killed node's container comes back with its volume's data.
@@ -407,20 +426,10 @@ fn walk_through_failover_and_rejoin() {
 /// and the CLI on the host, trusting the CA, walks through a follower.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tls_compose_variant_serves_https_on_a_real_engine() {
-    let _serial = SERIAL.lock().await;
-    let _daemon = match engine() {
-        Ok(daemon) => daemon,
-        Err(why) => {
-            eprintln!("SKIPPED: Docker cannot run here: {why}");
-            return;
-        }
-    };
-    tokio::task::block_in_place(walk_through_tls);
+    on_a_real_engine(walk_through_tls).await;
 }
 
 fn walk_through_tls() {
-    ensure_base_image();
-    build_image();
     let ports = [free_port(), free_port(), free_port()];
     let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
     let project =
@@ -459,17 +468,7 @@ fn walk_through_tls() {
         command.env("COLONIES_TLS", "true").env("COLONIES_TLS_CA", &ca);
         command
     };
-    succeeded(&mut over_tls(&["colony", "add", "--name", "dev", "--colonyid", &key(COLONY_KEY).id()]));
-    let submitter = ["executor", "add", "--name", "dev-cli", "--type", "cli", "--approve", "--executorid"];
-    succeeded(over_tls(&submitter).arg(key(EXECUTOR_KEY).id()));
-    let executor = over_tls(&["executor", "start", "--executorname", "host-executor", "--timeout", "1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _executor = Executor(executor);
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/sleep.json");
-    succeeded(&mut over_tls(&["function", "submit", "--spec", spec.to_str().unwrap()]));
+    let _executor = start_walk_through(over_tls);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let out = succeeded(&mut over_tls(&["process", "pss", "--json"]));

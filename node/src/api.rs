@@ -106,7 +106,7 @@ async fn serve_api(node: Arc<Node>, body: axum::body::Body) -> Response {
         Ok(read) => read,
         Err(refusal) => return refusal,
     };
-    let (caller, json, message) = match node.verifier.prepare(&node, body.clone()).await {
+    let (caller, json, message) = match node.verifier.prepare(&node.signers, body.clone()).await {
         Ok(Prepared::Signed { caller, json, message }) => (caller, json, *message),
         // These two are answered without a signature (§1.3 steps 3-4).
         Ok(Prepared::Unsigned(request)) if request.payloadtype == "versionmsg" => return version(&request),

@@ -2,6 +2,7 @@
 //! long-poll assign, or an answer from the node itself. This is the one place that maps a
 //! message to the state machine.
 
+use crate::clock::draw_from;
 use colonies_client::messages::{Message, PAUSE_STATUS_REPLY_TYPE, PauseStatusReply};
 use colonies_statemachine::model::{Cron, Generator};
 use colonies_statemachine::queries::{LogQuery, ProcessQuery};
@@ -68,11 +69,6 @@ fn id_change(id_is_empty: bool, empty: &'static str, op: Op) -> Result<Action, A
 
 fn not_served(payloadtype: &str) -> Action {
     Action::Refuse(ApiError::new(501, texts::not_served(payloadtype)))
-}
-
-/// A random number for a proposal, from a fresh id (256 random bits) of the proposer.
-pub fn draw_from(id: &str) -> u64 {
-    id.get(..16).and_then(|hex| u64::from_str_radix(hex, 16).ok()).unwrap_or_default()
 }
 
 /// The period of the leader's loop, shown as `checkerperiod` (ms) of crons and generators.

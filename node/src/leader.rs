@@ -7,12 +7,13 @@
 //! names (a cron's tick, a generator's first argument), so a command proposed by a node
 //! that has just lost leadership cannot fire anything early or twice.
 
-use crate::clock::{new_id, now};
-use crate::dispatch::draw_from;
+use crate::clock::{draw_from, new_id, now};
+use crate::liveness::HEARD_REPORT_PERIOD;
 use crate::node::Node;
 use colonies_statemachine::{Command, Op, Reply};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// How often the leader looks for passed deadlines. Timeouts fire at most this late.
 pub(crate) const TIMER_PERIOD: Duration = Duration::from_millis(100);
@@ -25,7 +26,7 @@ pub async fn run(node: Arc<Node>) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut was_leading = false;
     let mut retention_checked = tokio::time::Instant::now();
-    let mut liveness = crate::liveness::LivenessTimer::new();
+    let mut liveness = LivenessTimer::new();
     loop {
         ticker.tick().await;
         let leading = *node.leader.borrow() == Some(node.id);
@@ -116,5 +117,63 @@ async fn run_schedules(node: &Node) {
             Ok(Ok(Err(e))) if e.status != 409 => tracing::warn!("a scheduled run was refused: {}", e.message),
             _ => {}
         }
+    }
+}
+
+/// The leader loop's liveness duties, driven by its timer.
+pub(crate) struct LivenessTimer {
+    reported: Instant,
+    checked: Instant,
+    leading_since: Instant,
+}
+
+impl LivenessTimer {
+    pub(crate) fn new() -> LivenessTimer {
+        let now = Instant::now();
+        LivenessTimer { reported: now, checked: now, leading_since: now }
+    }
+
+    /// This node has just become leader: polls heard by its predecessor may not have been
+    /// reported, so every executor gets a full stale duration from now before any removal.
+    pub(crate) fn elected(&mut self) {
+        self.leading_since = Instant::now();
+    }
+
+    pub(crate) async fn run(&mut self, node: &Node) {
+        if self.reported.elapsed() >= HEARD_REPORT_PERIOD {
+            self.reported = Instant::now();
+            report(node).await;
+        }
+        let policy = node.liveness.policy;
+        if self.checked.elapsed() < policy.check_every || self.leading_since.elapsed() < policy.stale_after {
+            return;
+        }
+        self.checked = Instant::now();
+        // What was heard up to now counts before anything is judged stale.
+        report(node).await;
+        let cutoff = now().plus_nanos(-(policy.stale_after.as_nanos().min(i64::MAX as u128) as i64));
+        if node.state.read().state.has_stale_executors(cutoff) {
+            let op = Op::RemoveStaleExecutors { cutoff };
+            match node.proposer.propose(Command { caller: String::new(), now: now(), op }).await {
+                Ok(Ok(_)) => {
+                    tracing::info!(cutoff = %cutoff.to_rfc3339(), "removed executors not heard from since the cutoff")
+                }
+                Ok(Err(e)) => tracing::warn!("stale executors were not removed: {}", e.message),
+                Err(e) => tracing::warn!("stale executors were not removed: {e}"),
+            }
+        }
+    }
+}
+
+/// Replicates the polls heard since the last report. If the proposal fails (leadership
+/// lost), they are dropped: those executors poll the new leader, which hears them anew.
+async fn report(node: &Node) {
+    let executors = node.liveness.take();
+    if executors.is_empty() {
+        return;
+    }
+    let op = Op::Heard { executors };
+    if let Ok(Err(e)) = node.proposer.propose(Command { caller: String::new(), now: now(), op }).await {
+        tracing::warn!("executor liveness was not recorded: {}", e.message);
     }
 }

@@ -13,6 +13,7 @@ pub mod build_info;
 mod clock;
 pub mod config;
 pub mod cors;
+mod digest;
 pub mod dispatch;
 mod leader;
 mod leadership;

@@ -28,7 +28,7 @@ pub struct Node {
     /// Changes applied to this node's state, for `/pubsub` subscribers.
     pub events: tokio::sync::broadcast::Sender<colonies_statemachine::Event>,
     /// Signers of requests seen lately, so a repeated request is not recovered again.
-    pub signers: RecentSigners,
+    pub signers: Arc<RecentSigners>,
     /// Whether this leader's applied state has caught up with its log in its term.
     pub catch_up: CatchUp,
     /// The leader calls should go to, kept current for parked long-polls.
@@ -45,7 +45,7 @@ pub struct Node {
     pub bodies: crate::body::BodyBudget,
     /// Verifies large requests one at a time, off the async workers.
     pub verifier: crate::verify::Verifier,
-    pub digests: crate::status::DigestCache,
+    pub digests: crate::digest::DigestCache,
     /// The connection cap's permits; a `/pubsub` websocket holds one while it lives.
     pub connections: Arc<tokio::sync::Semaphore>,
     /// `COLONIES_ALLOW_EXECUTOR_REREGISTER`: adding a taken executor name replaces it.

@@ -150,7 +150,7 @@ async fn start(
         port: config.port,
         serverid: config.serverid.clone(),
         events: event_sender,
-        signers: RecentSigners::new(RECENT_SIGNERS),
+        signers: Arc::new(RecentSigners::new(RECENT_SIGNERS)),
         catch_up: CatchUp::default(),
         leader,
         retention: config.retention(),

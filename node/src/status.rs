@@ -9,36 +9,7 @@ use crate::node::Node;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use colonies_raft::StateHandle;
 use std::sync::Arc;
-
-/// The last digest computed, and the applied index it is of.
-#[derive(Default)]
-pub struct DigestCache(tokio::sync::Mutex<Option<(Option<u64>, String)>>);
-
-impl DigestCache {
-    /// The digest of the state as applied now. Callers that arrive while it is computed
-    /// wait for that computation instead of starting their own.
-    pub async fn get(&self, state: &StateHandle) -> (Option<u64>, String) {
-        let mut cached = self.0.lock().await;
-        let (applied, point_in_time) = {
-            let guard = state.read();
-            (guard.last_applied.map(|l| l.index), guard.state.point_in_time())
-        };
-        if let Some((index, digest)) = cached.as_ref()
-            && *index == applied
-        {
-            return (*index, digest.clone());
-        }
-        // Hashing a large state takes a while: off the state lock (the copy above is quick)
-        // and off the async workers, so applies, heartbeats and requests go on meanwhile.
-        let fresh = tokio::task::spawn_blocking(move || (applied, point_in_time.digest()))
-            .await
-            .unwrap_or_else(|e| (None, format!("digest failed: {e}")));
-        *cached = Some(fresh.clone());
-        fresh
-    }
-}
 
 fn json(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()

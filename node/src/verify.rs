@@ -7,7 +7,6 @@
 //! at a time, which leaves the other core and the async workers to Raft (issue 13).
 
 use crate::limits;
-use crate::node::Node;
 use colonies_client::envelope::{RpcRequest, decode_payload};
 use colonies_client::identity::RecentSigners;
 use colonies_client::messages::Message;
@@ -55,15 +54,15 @@ impl Default for Verifier {
 
 impl Verifier {
     /// `prepare`, inline for a small body, else on the blocking pool once a slot is free.
-    pub async fn prepare(&self, node: &Arc<Node>, body: axum::body::Bytes) -> Result<Prepared, ApiError> {
+    pub async fn prepare(&self, signers: &Arc<RecentSigners>, body: axum::body::Bytes) -> Result<Prepared, ApiError> {
         if body.len() <= INLINE_VERIFY_BYTES {
-            return prepare(&node.signers, &body);
+            return prepare(signers, &body);
         }
-        let node = node.clone();
+        let signers = signers.clone();
         let Ok(_slot) = self.0.clone().acquire_owned().await else {
             return Err(ApiError::new(503, texts::SHUTTING_DOWN));
         };
-        tokio::task::spawn_blocking(move || prepare(&node.signers, &body))
+        tokio::task::spawn_blocking(move || prepare(&signers, &body))
             .await
             .unwrap_or_else(|e| Err(ApiError::internal(texts::verify_failed(&e.to_string()))))
     }

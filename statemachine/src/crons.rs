@@ -7,49 +7,14 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::json::Json;
-use crate::model::{Cron, Generator, ProcessState, WorkflowSpec};
+use crate::model::{Cron, ProcessState, WorkflowSpec};
 use crate::schedule::{Schedule, first_slot, run_time};
+use crate::scheduled::StoredCron;
 use crate::state::{Reply, State};
 use crate::texts;
 use crate::time::Time;
 use crate::wire::sha3_hex;
 use crate::workflow::check_stored_workflow;
-use imbl::{OrdMap, Vector};
-use serde::{Deserialize, Serialize};
-
-/// A cron with the schedule point its next run belongs to (see `schedule`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct StoredCron {
-    pub cron: Cron,
-    pub slot: Time,
-}
-
-/// A generator with its queue of packed arguments.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct StoredGenerator {
-    pub generator: Generator,
-    /// When the latest argument was packed; the timeout counts from there.
-    pub lastpack: Time,
-    /// Arguments packed so far; the queue holds the last `queue.len()` of them.
-    pub packed: u64,
-    pub queue: Vector<String>,
-}
-
-impl StoredGenerator {
-    /// The number of the oldest queued argument.
-    pub fn head(&self) -> u64 {
-        self.packed - self.queue.len() as u64
-    }
-}
-
-/// The crons and generators: replicated, in the snapshot after the rest of the data. In
-/// persistent collections like the other large data, so that a snapshot copies them in O(1)
-/// under the state lock (they serialize as the standard map and sequence would).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Schedules {
-    pub crons: OrdMap<String, StoredCron>,
-    pub generators: OrdMap<String, StoredGenerator>,
-}
 
 /// A cron run the leader should propose.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,11 +7,12 @@
 //! run (a deposed leader's, committed late) finds the head moved on and is refused, so no
 //! argument is lost or used twice.
 
-use crate::crons::{StoredGenerator, parse_workflow, process_ids};
+use crate::crons::{parse_workflow, process_ids};
 use crate::error::{ApiError, ApiResult};
 use crate::json::Json;
 use crate::model::Generator;
 use crate::schedule::generator_batch;
+use crate::scheduled::StoredGenerator;
 use crate::state::{Reply, State};
 use crate::texts;
 use crate::time::Time;

@@ -28,6 +28,7 @@ pub mod queries;
 pub mod resources;
 mod retention;
 pub mod schedule;
+mod scheduled;
 pub mod state;
 pub mod texts;
 pub mod versioned;

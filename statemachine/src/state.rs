@@ -6,12 +6,12 @@
 
 use crate::arrivals::{Arrivals, tie_break};
 use crate::command::{Command, Op};
-use crate::crons::Schedules;
 use crate::error::{ApiError, ApiResult};
 pub use crate::extended::Extended;
 use crate::model::{
     Attribute, Colony, Cron, Executor, Function, Generator, Log, Process, ProcessGraph, ProcessState, User,
 };
+use crate::scheduled::Schedules;
 use crate::time::Time;
 use crate::versioned::{self, Writer};
 use imbl::OrdMap;
