@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_history;
+mod blueprint;
 mod certs;
 mod channel;
 mod cluster;
@@ -133,6 +134,13 @@ enum Command {
         ctx: user::Ctx,
         #[command(subcommand)]
         command: fs::LocationCmd,
+    },
+    /// Desired states that executors reconcile, and their definitions.
+    Blueprint {
+        #[command(flatten)]
+        ctx: user::Ctx,
+        #[command(subcommand)]
+        command: blueprint::BlueprintCmd,
     },
 }
 
@@ -330,6 +338,7 @@ fn main() -> anyhow::Result<()> {
         Command::Generator { ctx, command } => block_on(cron::generator(&ctx, command))?,
         Command::Fs { ctx, command } => block_on(fs::fs(&ctx, command))?,
         Command::Location { ctx, command } => block_on(fs::location(&ctx, command))?,
+        Command::Blueprint { ctx, command } => block_on(blueprint::blueprint(&ctx, command))?,
         Command::Server(Server::Start(config)) => {
             let filter = tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,openraft=warn"));

@@ -609,3 +609,42 @@ fn locations_and_file_metadata_through_the_cli() {
     dev.run(&["fs", "snapshot", "remove", "--name", "s1"]);
     assert_eq!(dev.json(&["fs", "snapshot", "ls"]), serde_json::json!([]));
 }
+
+/// `colonies blueprint` and `colonies blueprint definition` with the reference's commands:
+/// a definition (colony owner), a blueprint whose `set` makes a new generation, its
+/// history, a reconciliation, and removal in the order the server requires.
+#[test]
+fn blueprints_through_the_cli() {
+    let dev = start_cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let definition = dir.path().join("definition.json");
+    // Handler type `nobody`: the reconciliation processes wait.
+    let text = r#"{"kind": "BlueprintDefinition", "metadata": {"name": "deployments"},
+        "spec": {"names": {"kind": "Deployment"}, "handler": {"executorType": "nobody", "functionName": "reconcile"}}}"#;
+    std::fs::write(&definition, text).unwrap();
+    let blueprint = dir.path().join("blueprint.json");
+    let text = r#"{"kind": "Deployment", "metadata": {"name": "web"}, "spec": {"image": "nginx", "replicas": 1}}"#;
+    std::fs::write(&blueprint, text).unwrap();
+
+    let added = dev.json(&["blueprint", "definition", "add", "--spec", definition.to_str().unwrap()]);
+    assert_eq!(added["metadata"]["colonyname"], "dev", "{added}");
+    let listed = String::from_utf8_lossy(&dev.run(&["blueprint", "definition", "ls"]).stdout).to_string();
+    assert!(listed.contains("deployments") && listed.contains("nobody"), "{listed}");
+    let added = dev.json(&["blueprint", "add", "--spec", blueprint.to_str().unwrap()]);
+    assert_eq!(added["metadata"]["generation"], 1, "{added}");
+    let set = dev.json(&["blueprint", "set", "--name", "web", "--key", "spec.replicas", "--value", "3"]);
+    assert_eq!((set["metadata"]["generation"].clone(), set["spec"]["replicas"].clone()), (2.into(), 3.into()));
+    let history = dev.json(&["blueprint", "history", "--name", "web"]);
+    assert_eq!(history.as_array().unwrap().len(), 2, "{history}");
+    let listed = String::from_utf8_lossy(&dev.run(&["blueprint", "ls", "--kind", "Deployment"]).stdout).to_string();
+    assert!(listed.contains("web") && listed.contains("GENERATION"), "{listed}");
+    let process = dev.json(&["blueprint", "reconcile", "--name", "web", "--force"]);
+    assert_eq!(process["spec"]["kwargs"]["force"], true, "{process}");
+
+    let refused = dev.command(&["blueprint", "definition", "remove", "--name", "deployments"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("still exist"));
+    dev.run(&["blueprint", "remove", "--name", "web"]);
+    assert_eq!(dev.json(&["blueprint", "ls"]), serde_json::json!([]));
+    dev.run(&["blueprint", "definition", "remove", "--name", "deployments"]);
+    assert_eq!(dev.json(&["blueprint", "definition", "ls"]), serde_json::json!([]));
+}

@@ -2,6 +2,7 @@
 //! its message type and the type of its reply. A message is the struct's fields plus `"msgtype"`, which must equal
 //! the envelope's payload type.
 
+use colonies_statemachine::blueprints::{Blueprint, BlueprintDefinition, BlueprintHistory};
 use colonies_statemachine::channels::{Bytes, MsgEntry};
 use colonies_statemachine::files::{File, FileData, Label, Snapshot};
 use colonies_statemachine::json::{Json, null_as_default};
@@ -286,6 +287,32 @@ messages! {
     /// Websocket only (§7.3).
     SubscribeChannel(SubscribeChannelMsg) = "subscribechannelmsg" -> Vec<MsgEntry> {
         processid: String, name: String, afterseq: i64, timeout: i64,
+    }
+    AddBlueprintDefinition(AddBlueprintDefinitionMsg) = "addblueprintdefinitionmsg" -> BlueprintDefinition {
+        blueprintdefinition: Option<BlueprintDefinition>,
+    }
+    GetBlueprintDefinition(GetBlueprintDefinitionMsg) = "getblueprintdefinitionmsg" -> BlueprintDefinition {
+        colonyname: String, name: String,
+    }
+    GetBlueprintDefinitions(GetBlueprintDefinitionsMsg) = "getblueprintdefinitionsmsg" -> Vec<BlueprintDefinition> { colonyname: String }
+    RemoveBlueprintDefinition(RemoveBlueprintDefinitionMsg) = "removeblueprintdefinitionmsg" -> Empty {
+        namespace: String, name: String,
+    }
+    AddBlueprint(AddBlueprintMsg) = "addblueprintmsg" -> Blueprint { blueprint: Option<Blueprint> }
+    GetBlueprint(GetBlueprintMsg) = "getblueprintmsg" -> Blueprint { namespace: String, name: String }
+    GetBlueprints(GetBlueprintsMsg) = "getblueprintsmsg" -> Option<Vec<Blueprint>> {
+        namespace: String, kind: String, locationname: String,
+    }
+    UpdateBlueprint(UpdateBlueprintMsg) = "updateblueprintmsg" -> Blueprint {
+        blueprint: Option<Blueprint>, forcegeneration: bool,
+    }
+    RemoveBlueprint(RemoveBlueprintMsg) = "removeblueprintmsg" -> Empty { namespace: String, name: String }
+    GetBlueprintHistory(GetBlueprintHistoryMsg) = "getblueprinthistorymsg" -> Option<Vec<BlueprintHistory>> { blueprintid: String, limit: i64 }
+    UpdateBlueprintStatus(UpdateBlueprintStatusMsg) = "updateblueprintstatusmsg" -> Empty {
+        colonyname: String, blueprintname: String, status: Json,
+    }
+    ReconcileBlueprint(ReconcileBlueprintMsg) = "reconcileblueprintmsg" -> Process {
+        namespace: String, name: String, force: bool,
     }
 
     /// Websocket only (§7.2).

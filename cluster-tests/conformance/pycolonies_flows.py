@@ -449,6 +449,89 @@ def channels_append_read_and_subscribe():
 
 
 @flow
+def blueprints_are_defined_added_updated_reconciled_and_removed():
+    # Executor type py-bp: no flow assigns the reconciliation processes; they are removed
+    # at the end.
+    def definition(name, kind, interval=0):
+        return {
+            "kind": "BlueprintDefinition",
+            "metadata": {"name": name, "colonyname": colonyname},
+            "spec": {
+                "group": "compute.colonies.io", "version": "v1", "scope": "Namespaced",
+                "names": {"kind": kind, "listKind": kind + "List", "singular": kind.lower(), "plural": kind.lower() + "s"},
+                "schema": {"type": "object", "required": ["image"],
+                           "properties": {"image": {"type": "string"}, "replicas": {"type": "integer"}}},
+                "handler": {"executorType": "py-bp", "functionName": "reconcile", "reconcileInterval": interval},
+            },
+        }
+
+    expect_error(lambda: client.add_blueprint_definition(definition("py-deployments", "PyDeployment"), executor_prvkey),
+                 "")  # the colony owner's
+    added = client.add_blueprint_definition(definition("py-deployments", "PyDeployment"), colony_prvkey)
+    assert added["blueprintdefinitionid"] and added["spec"]["handler"]["executorType"] == "py-bp", added
+    fetched = client.get_blueprint_definition(colonyname, "py-deployments", executor_prvkey)
+    assert fetched["spec"]["names"]["kind"] == "PyDeployment", fetched
+    listed = client.get_blueprint_definitions(colonyname, colony_prvkey)
+    assert [d["metadata"]["name"] for d in listed] == ["py-deployments"], listed
+
+    blueprint = {"kind": "PyDeployment", "metadata": {"name": "py-web", "colonyname": colonyname},
+                 "spec": {"image": "nginx", "replicas": 1}}
+    expect_error(lambda: client.add_blueprint(dict(blueprint, spec={"replicas": 1}), executor_prvkey),
+                 "required field 'image' is missing")
+    bp = client.add_blueprint(blueprint, executor_prvkey)
+    assert bp["metadata"]["generation"] == 1 and bp["blueprintid"], bp
+    first = client.get_process(bp["metadata"]["lastReconciliationProcess"], executor_prvkey)
+    assert first.spec.funcname == "reconcile" and first.spec.conditions.executortype == "py-bp"
+    assert first.spec.kwargs == {"kind": "PyDeployment", "blueprintName": "py-web"}, first.spec.kwargs
+    expect_error(lambda: client.add_blueprint(blueprint, executor_prvkey), "already exists")
+    got = client.get_blueprint(colonyname, "py-web", other_prvkey)
+    assert got["blueprintid"] == bp["blueprintid"], got
+    assert [b["metadata"]["name"] for b in client.get_blueprints(colonyname, executor_prvkey, kind="PyDeployment")] \
+        == ["py-web"]
+    assert client.get_blueprints(colonyname, executor_prvkey, kind="Other") is None
+
+    got["spec"]["replicas"] = 3
+    updated = client.update_blueprint(got, executor_prvkey)
+    assert updated["metadata"]["generation"] == 2, updated
+    assert client.update_blueprint(updated, executor_prvkey)["metadata"]["generation"] == 2, "same spec"
+    forced = client.update_blueprint(updated, executor_prvkey, force_generation=True)
+    assert forced["metadata"]["generation"] == 3, forced
+    history = client.get_blueprint_history(bp["blueprintid"], executor_prvkey)
+    assert [(h["generation"], h["changetype"]) for h in history] == [(3, "update"), (2, "update"), (1, "create")]
+    assert len(client.get_blueprint_history(bp["blueprintid"], executor_prvkey, limit=1)) == 1
+
+    client.update_blueprint_status(colonyname, "py-web", {"ready": 3}, other_prvkey)
+    assert client.get_blueprint(colonyname, "py-web", executor_prvkey)["status"] == {"ready": 3}
+    reconciled = client.reconcile_blueprint(colonyname, "py-web", executor_prvkey, force=True)
+    assert reconciled["spec"]["kwargs"] == {"kind": "PyDeployment", "blueprintName": "py-web", "force": True}
+    assert client.get_blueprint(colonyname, "py-web", executor_prvkey)["metadata"]["generation"] == 4
+
+    # A definition with reconcileInterval: the leader asks for the whole kind every second.
+    client.add_blueprint_definition(definition("py-ticks", "PyTick", 1), colony_prvkey)
+    client.add_blueprint({"kind": "PyTick", "metadata": {"name": "py-tick", "colonyname": colonyname},
+                          "spec": {"image": "busybox"}}, executor_prvkey)
+    deadline = time.time() + 20
+    while True:
+        waiting = client.list_processes(colonyname, 100, Colonies.WAITING, executor_prvkey) or []
+        if any(p["spec"]["kwargs"] == {"kind": "PyTick"} for p in waiting):
+            break
+        assert time.time() < deadline, "no periodic reconciliation"
+        time.sleep(0.2)
+
+    expect_error(lambda: client.remove_blueprint_definition(colonyname, "py-deployments", colony_prvkey),
+                 "still exist")
+    client.remove_blueprint(colonyname, "py-web", executor_prvkey)
+    client.remove_blueprint(colonyname, "py-tick", executor_prvkey)
+    expect_error(lambda: client.get_blueprint(colonyname, "py-web", executor_prvkey), "Blueprint not found")
+    client.remove_blueprint_definition(colonyname, "py-deployments", colony_prvkey)
+    client.remove_blueprint_definition(colonyname, "py-ticks", colony_prvkey)
+    assert client.get_blueprint_definitions(colonyname, colony_prvkey) == []
+    for process in client.list_processes(colonyname, 100, Colonies.WAITING, executor_prvkey) or []:
+        if process["spec"]["conditions"]["executortype"] == "py-bp":
+            client.remove_process(process["processid"], executor_prvkey)
+
+
+@flow
 def a_wrong_key_is_refused():
     stranger_prvkey, _ = new_key()
     expect_error(lambda: client.list_processes(colonyname, 10, Colonies.WAITING, stranger_prvkey), "")

@@ -28,7 +28,7 @@ pub fn python_with_pycolonies() -> PathBuf {
 }
 
 /// The flows of `conformance/pycolonies_flows.py`, whose last line says how many passed.
-pub const PYCOLONIES_FLOWS: usize = 17;
+pub const PYCOLONIES_FLOWS: usize = 18;
 
 /// A script of `cluster-tests/conformance/`.
 pub fn conformance_script(name: &str) -> PathBuf {

@@ -11,11 +11,13 @@ use colonies_client::identity::PrivateKey;
 use colonies_client::messages::*;
 use colonies_client::rpc::Client;
 use colonies_cluster_tests::Cluster;
-use colonies_statemachine::Time;
+use colonies_statemachine::blueprints::{Blueprint, BlueprintDefinition};
 use colonies_statemachine::files::File;
 use colonies_statemachine::locations::Location;
 use colonies_statemachine::model::{Colony, Executor, Function, Process, ProcessState, User};
+use colonies_statemachine::{Json, Time};
 use common::*;
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +119,27 @@ async fn populate(cluster: &Cluster, keys: &Keys) -> (Process, Process, Process)
     (submitted.pop().unwrap(), cancelled, channelled)
 }
 
+/// The `Deployment` kind of colony `dev`, reconciled by executors of type `bp-reconciler`.
+fn blueprint_definition() -> BlueprintDefinition {
+    serde_json::from_value(json!({
+        "kind": "BlueprintDefinition",
+        "metadata": {"name": "deployments", "colonyname": "dev"},
+        "spec": {"names": {"kind": "Deployment"}, "handler": {"executorType": "bp-reconciler"}}
+    }))
+    .unwrap()
+}
+
+/// Blueprint `web` of colony `dev` (id `bp-web`) running `image`.
+fn blueprint(image: &str) -> Blueprint {
+    serde_json::from_value(json!({
+        "blueprintid": "bp-web",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "colonyname": "dev"},
+        "spec": {"image": image}
+    }))
+    .unwrap()
+}
+
 struct Row {
     message: Message,
     allowed: &'static [Role],
@@ -189,6 +212,7 @@ async fn every_role_is_allowed_exactly_what_the_table_says_and_refusals_change_n
         ..Default::default()
     };
     const ANY_MEMBER: &[Role] = &[Member, Unapproved, User];
+    const MEMBERS_OR_OWNER: &[Role] = &[Member, User, ColonyOwner];
     let rows = vec![
         read(GetColoniesMsg {}, &[ServerOwner]),
         read(GetStatisticsMsg {}, &[ServerOwner]),
@@ -250,6 +274,23 @@ async fn every_role_is_allowed_exactly_what_the_table_says_and_refusals_change_n
         write(ChangeServerIdMsg { serverid: key(SERVER_KEY).id() }, &[ServerOwner]),
         read(talk(&channelled.processid), RUNNER_AND_INITIATOR),
         write(say.clone(), RUNNER_AND_INITIATOR),
+        // Blueprints (§6.15), in the order of their life. The handler type has no executor,
+        // so the reconciliation processes they submit are never assigned.
+        write(AddBlueprintDefinitionMsg { blueprintdefinition: Some(blueprint_definition()) }, &[ColonyOwner]),
+        read(GetBlueprintDefinitionMsg { colonyname: dev(), name: "deployments".into() }, MEMBERS_OR_OWNER),
+        read(GetBlueprintDefinitionsMsg { colonyname: dev() }, MEMBERS_OR_OWNER),
+        write(AddBlueprintMsg { blueprint: Some(blueprint("x")) }, MEMBERS_OR_OWNER),
+        read(GetBlueprintMsg { namespace: dev(), name: "web".into() }, MEMBERS_OR_OWNER),
+        read(GetBlueprintsMsg { namespace: dev(), ..Default::default() }, MEMBERS_OR_OWNER),
+        write(UpdateBlueprintMsg { blueprint: Some(blueprint("y")), forcegeneration: false }, MEMBERS_OR_OWNER),
+        read(GetBlueprintHistoryMsg { blueprintid: "bp-web".into(), limit: 0 }, MEMBERS_OR_OWNER),
+        write(
+            UpdateBlueprintStatusMsg { colonyname: dev(), blueprintname: "web".into(), status: Json(json!({"up": 1})) },
+            MEMBERS,
+        ),
+        write(ReconcileBlueprintMsg { namespace: dev(), name: "web".into(), force: true }, MEMBERS),
+        write(RemoveBlueprintMsg { namespace: dev(), name: "web".into() }, MEMBERS_OR_OWNER),
+        write(RemoveBlueprintDefinitionMsg { namespace: dev(), name: "deployments".into() }, &[ColonyOwner]),
     ];
     let client = Client::new(cluster.addrs());
     let mut checked = 0;

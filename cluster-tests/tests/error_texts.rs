@@ -68,6 +68,7 @@ const NOT_TRIGGERED: &[(&str, &str)] = &[
         "needs 64 MiB of payloads (over 40 appends at the body limit); statemachine/tests/channels.rs",
     ),
     ("channel_rate_limited", "needs over 500 appends in 5 s; statemachine/tests/channels.rs checks the rate"),
+    ("RECONCILE_DONE", "only the leader names a periodic reconciliation"),
 ];
 
 /// Texts checked by the dedicated steps of the test rather than by table rows.
@@ -98,6 +99,7 @@ fn text_names() -> BTreeSet<String> {
         include_str!("../../statemachine/src/texts/mod.rs"),
         include_str!("../../statemachine/src/texts/decode.rs"),
         include_str!("../../statemachine/src/texts/files.rs"),
+        include_str!("../../statemachine/src/texts/blueprints.rs"),
     ]
     .iter()
     .flat_map(|source| source.lines())

@@ -48,6 +48,8 @@ pub fn reply_json(reply: &Reply) -> Vec<u8> {
         Reply::File(f) => to_json(f),
         Reply::Snapshot(s) => to_json(s),
         Reply::Location(l) => to_json(l),
+        Reply::Blueprint(b) => to_json(b),
+        Reply::BlueprintDefinition(d) => to_json(d),
     }
 }
 
@@ -279,6 +281,18 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
         | Message::RemoveLocation(_)
         | Message::ReportAllocation(_)
         | Message::UpdateExecutor(_)) => crate::files::dispatch(m, new_id),
+        m @ (Message::AddBlueprintDefinition(_)
+        | Message::GetBlueprintDefinition(_)
+        | Message::GetBlueprintDefinitions(_)
+        | Message::RemoveBlueprintDefinition(_)
+        | Message::AddBlueprint(_)
+        | Message::GetBlueprint(_)
+        | Message::GetBlueprints(_)
+        | Message::UpdateBlueprint(_)
+        | Message::RemoveBlueprint(_)
+        | Message::GetBlueprintHistory(_)
+        | Message::UpdateBlueprintStatus(_)
+        | Message::ReconcileBlueprint(_)) => crate::blueprints::dispatch(m, new_id),
     };
     action.unwrap_or_else(Action::Refuse)
 }

@@ -75,14 +75,15 @@ pub async fn run(node: Arc<Node>) {
     }
 }
 
-/// Proposes the cron and generator runs that are due. Each command names what it is for
+/// Proposes the cron and generator runs and the periodic blueprint reconciliations that
+/// are due. Each command names what it is for
 /// (the cron's tick, the generator's first argument), so one that lost a race with a
 /// previous leader's is refused by `apply`; that refusal is expected and not logged.
 async fn run_schedules(node: &Node) {
     let at = now();
-    let (crons, generators) = {
+    let (crons, generators, reconciles) = {
         let applied = node.state.read();
-        (applied.state.due_crons(at), applied.state.due_generators(at))
+        (applied.state.due_crons(at), applied.state.due_generators(at), applied.state.due_reconciles(at))
     };
     let ops = crons
         .into_iter()
@@ -96,6 +97,12 @@ async fn run_schedules(node: &Node) {
             generatorid: due.generatorid,
             head: due.head,
             processgraphid: new_id(),
+        }))
+        .chain(reconciles.into_iter().map(|due| Op::RunReconcile {
+            colonyname: due.colonyname,
+            name: due.name,
+            tick: due.tick,
+            processid: new_id(),
         }));
     // Proposed together, so that many due runs share one Raft entry (the proposer batches
     // what it is handed at once); each names a different cron or generator.

@@ -7,6 +7,7 @@
 //! `colonies_statemachine`'s `apply`; this crate decodes, checks limits, proposes and answers.
 
 mod api;
+mod blueprints;
 mod body;
 pub mod build_info;
 mod channel_pubsub;

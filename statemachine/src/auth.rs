@@ -100,7 +100,8 @@ impl State {
             | Op::RunCron { tick: Some(_), .. }
             | Op::FireGenerator { .. }
             | Op::Heard { .. }
-            | Op::RemoveStaleExecutors { .. } => {
+            | Op::RemoveStaleExecutors { .. }
+            | Op::RunReconcile { .. } => {
                 if caller.is_empty() {
                     Ok(())
                 } else {
@@ -116,6 +117,13 @@ impl State {
             | Op::RemoveLocation { .. }
             | Op::ReportAllocation { .. }
             | Op::UpdateExecutor { .. } => self.authorize_locations(caller, op),
+            Op::AddBlueprintDefinition { .. }
+            | Op::RemoveBlueprintDefinition { .. }
+            | Op::AddBlueprint { .. }
+            | Op::UpdateBlueprint { .. }
+            | Op::RemoveBlueprint { .. }
+            | Op::UpdateBlueprintStatus { .. }
+            | Op::ReconcileBlueprint { .. } => self.authorize_blueprint_op(caller, op),
             Op::AddCron { cron, .. } => self.require_member(caller, &cron.colonyname, true),
             Op::AddGenerator { generator } => self.require_member(caller, &generator.colonyname, true),
             Op::RunCron { cronid, tick: None, .. } => {

@@ -2,6 +2,7 @@
 //! authenticated: `caller` is the id recovered from the request's signature, `now` the
 //! proposer's clock, and any new ids are filled in by the proposer.
 
+use crate::blueprints::{Blueprint, BlueprintDefinition};
 use crate::files::File;
 use crate::json::Json;
 use crate::locations::Location;
@@ -265,6 +266,54 @@ pub enum Op {
     /// `channelappendmsg`; the message's position is given by the state machine.
     ChannelAppend {
         append: Box<crate::channels::Append>,
+    },
+    // --- Blueprints (§6.15, `crate::blueprints`) ---
+    /// `definition.blueprintdefinitionid` is filled by the proposer when the client sent none.
+    AddBlueprintDefinition {
+        definition: Box<BlueprintDefinition>,
+    },
+    RemoveBlueprintDefinition {
+        colonyname: String,
+        name: String,
+    },
+    /// `blueprint.blueprintid` as for definitions; `historyid` and `processid` (of its
+    /// reconciliation) are new, from the proposer.
+    AddBlueprint {
+        blueprint: Box<Blueprint>,
+        historyid: String,
+        processid: String,
+    },
+    UpdateBlueprint {
+        blueprint: Box<Blueprint>,
+        forcegeneration: bool,
+        historyid: String,
+        processid: String,
+    },
+    /// `processid` is new: the cleanup process.
+    RemoveBlueprint {
+        colonyname: String,
+        name: String,
+        processid: String,
+    },
+    UpdateBlueprintStatus {
+        colonyname: String,
+        name: String,
+        status: Json,
+    },
+    ReconcileBlueprint {
+        colonyname: String,
+        name: String,
+        force: bool,
+        processid: String,
+    },
+    /// The leader's periodic reconciliation of the kind a definition declares; `tick` is
+    /// the definition's next run, as a cron's (`RunCron`), and the processes' ids derive
+    /// from `processid`.
+    RunReconcile {
+        colonyname: String,
+        name: String,
+        tick: Time,
+        processid: String,
     },
 }
 

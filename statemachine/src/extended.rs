@@ -17,4 +17,6 @@ pub struct Extended {
     pub(crate) locations: crate::locations::Locations,
     /// Channels of running processes (protocol §6.14).
     pub(crate) channels: crate::channels::Channels,
+    /// Blueprint definitions, blueprints and their history (protocol §6.15).
+    pub(crate) blueprints: crate::blueprints::Blueprints,
 }

@@ -5,6 +5,7 @@
 //! command stamps the time and any new ids into it, so every replica computes the same state.
 
 mod arrivals;
+pub mod blueprints;
 pub mod counters;
 pub mod error;
 mod extended;

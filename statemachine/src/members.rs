@@ -75,6 +75,7 @@ impl State {
         self.remove_schedules_of(colonyname);
         self.data.extended.files.remove_colony(colonyname);
         self.data.extended.locations.remove_colony(colonyname);
+        self.remove_blueprints_of(colonyname);
         self.data.colonies.remove(colonyname);
         self.data.arrivals.colonies.remove(colonyname);
         Ok(Reply::Empty)

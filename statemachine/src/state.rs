@@ -39,6 +39,8 @@ pub enum Reply {
     File(Box<crate::files::File>),
     Snapshot(Box<crate::files::Snapshot>),
     Location(Box<crate::locations::Location>),
+    Blueprint(Box<crate::blueprints::Blueprint>),
+    BlueprintDefinition(Box<crate::blueprints::BlueprintDefinition>),
 }
 
 /// What the node needs to hear about after an apply: wake a long-polling executor, tell
@@ -255,6 +257,26 @@ impl State {
             | Op::ReportAllocation { .. }
             | Op::UpdateExecutor { .. } => self.apply_locations(&command.op),
             Op::ChannelAppend { append } => self.channel_append(caller, append, now),
+            Op::AddBlueprintDefinition { definition } => self.add_blueprint_definition(caller, definition, now),
+            Op::RemoveBlueprintDefinition { colonyname, name } => self.remove_blueprint_definition(colonyname, name),
+            Op::AddBlueprint { blueprint, historyid, processid } => {
+                self.add_blueprint(caller, blueprint, historyid, processid, now)
+            }
+            Op::UpdateBlueprint { blueprint, forcegeneration, historyid, processid } => {
+                self.update_blueprint(caller, blueprint, *forcegeneration, historyid, processid, now)
+            }
+            Op::RemoveBlueprint { colonyname, name, processid } => {
+                self.remove_blueprint(caller, colonyname, name, processid, now)
+            }
+            Op::UpdateBlueprintStatus { colonyname, name, status } => {
+                self.update_blueprint_status(colonyname, name, status, now)
+            }
+            Op::ReconcileBlueprint { colonyname, name, force, processid } => {
+                self.reconcile_blueprint(caller, colonyname, name, *force, processid, now)
+            }
+            Op::RunReconcile { colonyname, name, tick, processid } => {
+                self.run_reconcile(colonyname, name, *tick, processid, now)
+            }
         }?;
         self.data.clock = now;
         Ok(reply)

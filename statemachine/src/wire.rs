@@ -41,6 +41,25 @@ impl<T> OmitEmpty for Vec<T> {
     }
 }
 
+impl<K, V> OmitEmpty for std::collections::BTreeMap<K, V> {
+    fn is_omitted(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T> OmitEmpty for Option<T> {
+    fn is_omitted(&self) -> bool {
+        self.is_none()
+    }
+}
+
+/// A free-form value is left out when it is null (a Go map or pointer that is nil).
+impl OmitEmpty for crate::json::Json {
+    fn is_omitted(&self) -> bool {
+        self.0.is_null()
+    }
+}
+
 /// Implements `Serialize` for a struct whose JSON drops some empty fields (Go `omitempty`)
 /// while binary formats (bincode, for the Raft log) keep every field in order, as the
 /// derived `Deserialize` expects. Fields are listed in declaration order as

@@ -4,6 +4,7 @@
 #[allow(dead_code)]
 mod fixture;
 
+use colonies_statemachine::blueprints::{Blueprint, BlueprintDefinition};
 use colonies_statemachine::json::Json;
 use colonies_statemachine::model::ProcessState;
 use colonies_statemachine::{Command, Op, State};
@@ -45,6 +46,23 @@ enum Action {
     Fire {
         head: u64,
     },
+    /// Blueprint `bp<n>` with spec `{"image": image}`: added, or else updated.
+    Blueprint {
+        n: u8,
+        image: u8,
+        force: bool,
+    },
+    Reconcile {
+        n: u8,
+        force: bool,
+    },
+    RemoveBlueprint {
+        n: u8,
+    },
+    /// The leader's periodic reconciliation for the tick `tick` seconds in.
+    RunReconcile {
+        tick: i64,
+    },
 }
 
 const EXECUTORS: [&str; 3] = [EXEC_A, EXEC_B, STRANGER];
@@ -64,6 +82,10 @@ fn action() -> impl Strategy<Value = Action> {
         (0..12i64, any::<u64>()).prop_map(|(tick, draw)| Action::RunCron { tick, draw }),
         Just(Action::Pack),
         (0..8u64).prop_map(|head| Action::Fire { head }),
+        (0..3u8, 0..3u8, any::<bool>()).prop_map(|(n, image, force)| Action::Blueprint { n, image, force }),
+        (0..3u8, any::<bool>()).prop_map(|(n, force)| Action::Reconcile { n, force }),
+        (0..3u8).prop_map(|n| Action::RemoveBlueprint { n }),
+        (0..12i64).prop_map(|tick| Action::RunReconcile { tick }),
     ]
 }
 
@@ -76,7 +98,10 @@ fn commands(actions: &[Action]) -> Vec<Command> {
     let mut push = |caller: &str, now: i64, op: Op| out.push(Command { caller: caller.into(), now: at(now), op });
     let nth =
         |submitted: &Vec<String>, n: usize| submitted.get(n % submitted.len().max(1)).cloned().unwrap_or_default();
+    // Numbers the actions, for the ids of the blueprint commands.
+    let mut seq = 0u64;
     for action in actions {
+        seq += 1;
         match action {
             Action::Submit { kind, priority, maxexectime, maxretries, maxwaittime } => {
                 let mut spec = World::spec(KINDS[*kind]);
@@ -125,6 +150,47 @@ fn commands(actions: &[Action]) -> Vec<Command> {
                     Op::FireGenerator { generatorid: "gen".into(), head: *head, processgraphid: pid(graphs + 9000) };
                 push("", now, op);
             }
+            Action::Blueprint { n, image, force } => {
+                let blueprint = serde_json::from_value::<Blueprint>(json!({
+                    "kind": "Job", "metadata": {"name": format!("bp{n}"), "colonyname": COLONY}, "spec": {"image": image}
+                }))
+                .unwrap();
+                let ids = |k: u64| (format!("h{seq}"), pid(k * 100_000 + seq));
+                let (historyid, processid) = ids(7);
+                let op = Op::UpdateBlueprint {
+                    blueprint: Box::new(blueprint.clone()),
+                    forcegeneration: *force,
+                    historyid,
+                    processid,
+                };
+                push(EXEC_A, now, op);
+                let (historyid, processid) = ids(8);
+                let blueprint = Blueprint { blueprintid: format!("bp{n}-{seq}"), ..blueprint };
+                push(EXEC_B, now, Op::AddBlueprint { blueprint: Box::new(blueprint), historyid, processid });
+            }
+            Action::Reconcile { n, force } => {
+                let processid = pid(9 * 100_000 + seq);
+                push(
+                    EXEC_B,
+                    now,
+                    Op::ReconcileBlueprint {
+                        colonyname: COLONY.into(),
+                        name: format!("bp{n}"),
+                        force: *force,
+                        processid,
+                    },
+                );
+            }
+            Action::RemoveBlueprint { n } => {
+                let processid = pid(10 * 100_000 + seq);
+                push(EXEC_A, now, Op::RemoveBlueprint { colonyname: COLONY.into(), name: format!("bp{n}"), processid });
+            }
+            Action::RunReconcile { tick } => {
+                let processid = pid(11 * 100_000 + seq);
+                let op =
+                    Op::RunReconcile { colonyname: COLONY.into(), name: "jobs".into(), tick: at(*tick), processid };
+                push("", now, op);
+            }
         }
     }
     out
@@ -142,7 +208,7 @@ fn replay(start: &State, commands: &[Command]) -> (State, Vec<String>) {
     (state, results)
 }
 
-/// A cron every second (ticks land on whole seconds, which the actions name) and a generator of two with a 3 s timeout, running `cli` work.
+/// A cron every second (ticks land on whole seconds, which the actions name), a generator of two with a 3 s timeout, running `cli` work, and a blueprint kind reconciled by `cli` executors.
 fn add_schedules(w: &mut World) {
     let spec = colonies_statemachine::model::FunctionSpec { nodename: "n".into(), ..World::spec("cli") };
     let workflow = serde_json::json!({"colonyname": COLONY, "functionspecs": [spec]}).to_string();
@@ -165,6 +231,13 @@ fn add_schedules(w: &mut World) {
         ..Default::default()
     };
     w.ok(EXEC_A, Op::AddGenerator { generator: Box::new(generator) });
+    // Blueprints of kind Job, reconciled by `cli` executors every 2 s.
+    let definition = serde_json::from_value::<BlueprintDefinition>(json!({
+        "blueprintdefinitionid": "def", "metadata": {"name": "jobs", "colonyname": COLONY},
+        "spec": {"names": {"kind": "Job"}, "handler": {"executorType": "cli", "reconcileInterval": 2}}
+    }))
+    .unwrap();
+    w.ok(COLONY_OWNER, Op::AddBlueprintDefinition { definition: Box::new(definition) });
 }
 
 proptest! {

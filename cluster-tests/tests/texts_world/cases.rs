@@ -8,7 +8,10 @@ use colonies_statemachine::model::{Colony, Conditions, Executor, Function, Funct
 
 /// Every row of the table.
 pub fn cases(w: &World) -> Vec<Case> {
-    [members::rows(w), processes::rows(w), workflows::rows(w), files::rows(w)].into_iter().flatten().collect()
+    [members::rows(w), processes::rows(w), workflows::rows(w), files::rows(w), blueprints::rows(w)]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 pub enum Expect {

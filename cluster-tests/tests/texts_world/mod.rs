@@ -1,6 +1,7 @@
 //! The colony `error_texts.rs` sends its requests against: every object an error text can
 //! be about, in the state that text needs.
 
+mod blueprints;
 pub mod cases;
 mod files;
 mod members;
@@ -220,6 +221,7 @@ pub async fn build(client: &Client) -> World {
     let cron: Cron = client.call(&cli, RunCronMsg { cronid: cron.cronid }).await.unwrap();
     let generator: Generator =
         client.call(&cli, AddGeneratorMsg { generator: Some(batches("batches")) }).await.unwrap();
+    add_blueprints(client, &owner, &cli).await;
     let world = World {
         server,
         owner,
@@ -243,4 +245,21 @@ pub async fn build(client: &Client) -> World {
     };
     files::build(client, &world).await;
     world
+}
+
+/// The blueprints the table's rows are about (`blueprints.rs`).
+async fn add_blueprints(client: &Client, owner: &PrivateKey, cli: &PrivateKey) {
+    use blueprints::{blueprint, definition};
+    use colonies_statemachine::blueprints::{Blueprint, BlueprintDefinition};
+    use serde_json::json;
+    for (name, kind, handler) in
+        [("deployments", "Deployment", json!({"executorType": "none"})), ("bare", "Bare", json!({}))]
+    {
+        let message = AddBlueprintDefinitionMsg { blueprintdefinition: Some(definition(name, kind, handler)) };
+        let _: BlueprintDefinition = client.call(owner, message).await.unwrap();
+    }
+    let web = Blueprint { blueprintid: "bp-web".into(), ..blueprint("web", "Deployment", json!({"image": "nginx"})) };
+    for blueprint in [web, blueprint("bare", "Bare", json!({"image": "x"}))] {
+        let _: Blueprint = client.call(cli, AddBlueprintMsg { blueprint: Some(blueprint) }).await.unwrap();
+    }
 }

@@ -403,6 +403,67 @@ pub const DECODE_FAILURES: &[(&str, &str, &str)] = &[
         "Failed to remove all snapshots, invalid JSON",
         "Failed to remove all snapshots, msg.MsgType does not match payloadType",
     ),
+    // Blueprints (the reference's pkg/server/handlers/blueprint).
+    (
+        "addblueprintdefinitionmsg",
+        "Failed to add blueprint definition, invalid JSON",
+        "Failed to add blueprint definition, msg.MsgType does not match payloadType",
+    ),
+    (
+        "getblueprintdefinitionmsg",
+        "Failed to get blueprint definition, invalid JSON",
+        "Failed to get blueprint definition, msg.MsgType does not match payloadType",
+    ),
+    (
+        "getblueprintdefinitionsmsg",
+        "Failed to get blueprint definitions, invalid JSON",
+        "Failed to get blueprint definitions, msg.MsgType does not match payloadType",
+    ),
+    (
+        "removeblueprintdefinitionmsg",
+        "Failed to remove blueprint definition, invalid JSON",
+        "Failed to remove blueprint definition, msg.MsgType does not match payloadType",
+    ),
+    (
+        "addblueprintmsg",
+        "Failed to add blueprint, invalid JSON",
+        "Failed to add blueprint, msg.MsgType does not match payloadType",
+    ),
+    (
+        "getblueprintmsg",
+        "Failed to get blueprint, invalid JSON",
+        "Failed to get blueprint, msg.MsgType does not match payloadType",
+    ),
+    (
+        "getblueprintsmsg",
+        "Failed to get blueprints, invalid JSON",
+        "Failed to get blueprints, msg.MsgType does not match payloadType",
+    ),
+    (
+        "updateblueprintmsg",
+        "Failed to update blueprint, invalid JSON",
+        "Failed to update blueprint, msg.MsgType does not match payloadType",
+    ),
+    (
+        "removeblueprintmsg",
+        "Failed to remove blueprint, invalid JSON",
+        "Failed to remove blueprint, msg.MsgType does not match payloadType",
+    ),
+    (
+        "getblueprinthistorymsg",
+        "Failed to get blueprint history, invalid JSON",
+        "Failed to get blueprint history, msg.MsgType does not match payloadType",
+    ),
+    (
+        "updateblueprintstatusmsg",
+        "Failed to update blueprint status, invalid JSON",
+        "Failed to update blueprint status, msg.MsgType does not match payloadType",
+    ),
+    (
+        "reconcileblueprintmsg",
+        "Failed to reconcile blueprint, invalid JSON",
+        "Failed to reconcile blueprint, msg.MsgType does not match payloadType",
+    ),
 ];
 
 /// The (invalid JSON, msgtype mismatch) texts of `payloadtype`, if it is one of ours.

@@ -10,6 +10,7 @@
 
 // --- Decoding a payload (§1.3) -----------------------------------------------------------
 
+pub mod blueprints;
 mod decode;
 pub use decode::{DECODE_FAILURES, UNKNOWN_EMPTY_PAYLOAD_TYPE, decode_failures, unknown_payload_type};
 
