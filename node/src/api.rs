@@ -4,10 +4,11 @@
 //! the replicated command, and the state machine authorizes it (design note 2). Calls
 //! that need the leader are redirected or forwarded to it (design note 7).
 
+use crate::action::{Action, reply_json, to_json};
 use crate::body::BODY_READ_TIMEOUT;
 use crate::build_info::{BUILD_TIME, BUILD_VERSION};
 use crate::clock::{new_id, now};
-use crate::dispatch::{Action, dispatch, reply_json, to_json};
+use crate::dispatch::dispatch;
 use crate::leadership::CatchUpError;
 use crate::limits;
 use crate::node::Node;

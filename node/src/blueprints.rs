@@ -1,7 +1,7 @@
 //! The blueprint messages (§6.15): reads of the state, and writes whose new ids (of the
 //! object, its history entry, the process it submits) the node draws.
 
-use crate::dispatch::{Action, read, required, write};
+use crate::action::{Action, read, required, write};
 use colonies_client::messages::Message;
 use colonies_statemachine::texts::blueprints as texts;
 use colonies_statemachine::{ApiError, Op};

@@ -3,9 +3,9 @@
 //! position in the channel on every replica, so a subscriber that loses its node resumes
 //! on another with `afterseq` = the last sequence it got, and misses nothing.
 
-use crate::dispatch::to_json;
+use crate::action::to_json;
 use crate::node::Node;
-use crate::pubsub::{once_applied, refuse};
+use crate::subscription::{once_applied, refuse};
 use axum::extract::ws::{Message as Frame, WebSocket};
 use colonies_client::envelope::RpcReply;
 use colonies_client::messages::SubscribeChannelMsg;

@@ -2,69 +2,13 @@
 //! long-poll assign, or an answer from the node itself. This is the one place that maps a
 //! message to the state machine.
 
+use crate::action::{Action, read, required, to_json, write};
 use crate::clock::draw_from;
 use colonies_client::messages::{Message, PAUSE_STATUS_REPLY_TYPE, PauseStatusReply};
 use colonies_statemachine::channels::Append;
 use colonies_statemachine::model::{Cron, Generator};
 use colonies_statemachine::queries::{LogQuery, ProcessQuery};
-use colonies_statemachine::{ApiError, ApiResult, Op, Reply, State, Time, texts};
-use serde::Serialize;
-
-/// A read: the reply JSON computed from the state, for `caller`.
-pub type Query = Box<dyn FnOnce(&State, &str) -> ApiResult<Vec<u8>> + Send>;
-
-pub enum Action {
-    /// Answered from the leader's state, after a linearizable read barrier. `reply_type`
-    /// replaces the request's payload type in the reply where the reference does so.
-    Read { query: Query, reply_type: Option<&'static str> },
-    /// Replicated through the log; `echo` answers with the request instead of the result.
-    Write { op: Op, echo: bool },
-    /// The long-poll `assignprocessmsg` (§5.2).
-    Assign { colonyname: String, timeout: i64, availablecpu: String, availablemem: String },
-    /// `getclustermsg`: answered from the node's view of the cluster.
-    Cluster,
-    /// Refused before the log (a missing object, a websocket-only type).
-    Refuse(ApiError),
-}
-
-pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).expect("replies always serialize")
-}
-
-/// The reply JSON of a committed command.
-pub fn reply_json(reply: &Reply) -> Vec<u8> {
-    match reply {
-        Reply::Empty => b"{}".to_vec(),
-        Reply::Colony(c) => to_json(c),
-        Reply::Executor(e) => to_json(e),
-        Reply::Process(p) => to_json(p),
-        Reply::Attribute(a) => to_json(a),
-        Reply::Function(f) => to_json(f),
-        Reply::User(u) => to_json(u),
-        Reply::ProcessGraph(g) => to_json(g),
-        Reply::Cron(c) => to_json(c),
-        Reply::Generator(g) => to_json(g),
-        Reply::Skipped(_) => b"{}".to_vec(),
-        Reply::File(f) => to_json(f),
-        Reply::Snapshot(s) => to_json(s),
-        Reply::Location(l) => to_json(l),
-        Reply::Blueprint(b) => to_json(b),
-        Reply::BlueprintDefinition(d) => to_json(d),
-    }
-}
-
-pub(crate) fn read<T: Serialize>(query: impl FnOnce(&State, &str) -> ApiResult<T> + Send + 'static) -> Action {
-    Action::Read { query: Box::new(move |state, caller| query(state, caller).map(|v| to_json(&v))), reply_type: None }
-}
-
-pub(crate) fn write(op: Op) -> Action {
-    Action::Write { op, echo: false }
-}
-
-/// A message's object, or the reference's text for a null one.
-pub(crate) fn required<T>(value: Option<T>, missing: &'static str) -> Result<T, ApiError> {
-    value.ok_or_else(|| ApiError::bad_request(missing))
-}
+use colonies_statemachine::{ApiError, Op, Time, texts};
 
 /// An id change with an empty id is refused before anything else, as the reference does.
 fn id_change(id_is_empty: bool, empty: &'static str, op: Op) -> Result<Action, ApiError> {
@@ -301,6 +245,7 @@ pub fn dispatch(message: Message, now: Time, new_id: &mut dyn FnMut() -> String)
 mod tests {
     use super::*;
     use colonies_client::messages::{AssignProcessMsg, SubmitFunctionSpecMsg, SubmitWorkflowSpecMsg};
+    use colonies_statemachine::State;
     use colonies_statemachine::model::{FunctionSpec, WorkflowSpec};
 
     fn ids() -> impl FnMut() -> String {
@@ -372,10 +317,5 @@ mod tests {
         assert_eq!(e.message, "Failed to add generator, msg.Generator is nil");
         assert_eq!(draw_from(&"ff".repeat(32)), u64::MAX);
         assert_eq!(draw_from("short"), 0);
-    }
-
-    #[test]
-    fn empty_replies_are_an_empty_object() {
-        assert_eq!(reply_json(&Reply::Empty), b"{}");
     }
 }

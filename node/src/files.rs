@@ -2,7 +2,7 @@
 //! (§6.2), mapped to reads and writes of the state machine (`colonies_statemachine::files`,
 //! `colonies_statemachine::locations`). New ids are drawn here, by the proposer.
 
-use crate::dispatch::{Action, read, required, write};
+use crate::action::{Action, read, required, write};
 use colonies_client::messages::Message;
 use colonies_statemachine::{ApiError, Op, texts};
 

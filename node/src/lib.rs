@@ -6,6 +6,7 @@
 //! It holds no rules of the state: what a command does, and who may send it, is decided by
 //! `colonies_statemachine`'s `apply`; this crate decodes, checks limits, proposes and answers.
 
+pub mod action;
 mod api;
 mod blueprints;
 mod body;
@@ -32,6 +33,7 @@ pub mod routing;
 mod server;
 mod startup;
 mod status;
+mod subscription;
 pub mod tls;
 mod verify;
 mod waiters;

@@ -2,8 +2,9 @@
 //! them from its own applied state, so a subscriber hears of a change once its node has
 //! applied it; nothing about a subscription is replicated.
 
-use crate::dispatch::to_json;
+use crate::action::to_json;
 use crate::node::Node;
+use crate::subscription::{once_applied, refuse};
 use axum::extract::State;
 use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
@@ -97,11 +98,6 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
     let _ = tokio::time::timeout(limit, forward(&node, &caller, &mut socket, events, &interest, state)).await;
 }
 
-/// How long a node that does not know a process yet waits to apply it. A client that has
-/// just submitted through the leader may subscribe on a follower that has not yet heard
-/// the commit (it learns it with the leader's next message, within a heartbeat).
-const APPLY_GRACE: Duration = Duration::from_secs(2);
-
 /// The process as this node has applied it, waiting up to `APPLY_GRACE` for it to appear.
 async fn find_process(
     node: &Node,
@@ -110,31 +106,6 @@ async fn find_process(
     events: &mut broadcast::Receiver<Event>,
 ) -> Option<Process> {
     once_applied(events, processid, || node.state.read().state.get_process(caller, processid).ok()).await
-}
-
-/// `lookup`'s answer, waiting up to `APPLY_GRACE` for this node to apply a change of the
-/// process when it has none yet.
-pub(crate) async fn once_applied<T>(
-    events: &mut broadcast::Receiver<Event>,
-    processid: &str,
-    lookup: impl Fn() -> Option<T>,
-) -> Option<T> {
-    if let Some(found) = lookup() {
-        return Some(found);
-    }
-    let appeared = async {
-        loop {
-            match events.recv().await {
-                Ok(Event::Changed { processid: changed, .. }) if changed == processid => return,
-                Ok(_) => continue,
-                Err(broadcast::error::RecvError::Lagged(_)) if lookup().is_some() => return,
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(broadcast::error::RecvError::Closed) => return,
-            }
-        }
-    };
-    let _ = tokio::time::timeout(APPLY_GRACE, appeared).await;
-    lookup()
 }
 
 /// Sends every matching change until the client goes away.
@@ -181,9 +152,4 @@ async fn send(socket: &mut WebSocket, process: &Process) -> bool {
     let reply = RpcReply::ok("subscribeprocessmsg", &to_json(process));
     let text = serde_json::to_string(&reply).unwrap_or_default();
     socket.send(Frame::Text(text.into())).await.is_ok()
-}
-
-pub(crate) async fn refuse(socket: &mut WebSocket, status: i64, message: &str) {
-    let reply = RpcReply::failure(status, message);
-    let _ = socket.send(Frame::Text(serde_json::to_string(&reply).unwrap_or_default().into())).await;
 }

@@ -7,7 +7,8 @@
 
 use colonies_client::envelope::{RpcRequest, decode_payload, encode_payload};
 use colonies_client::messages::Message;
-use colonies_node::dispatch::{Action, dispatch};
+use colonies_node::action::Action;
+use colonies_node::dispatch::dispatch;
 use colonies_node::limits::check_message;
 use colonies_statemachine::Time;
 use proptest::prelude::*;

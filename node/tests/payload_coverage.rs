@@ -6,7 +6,8 @@
 //! gets "not supported" here (issue 18).
 
 use colonies_client::messages::{DecodeError, Message};
-use colonies_node::dispatch::{Action, dispatch};
+use colonies_node::action::Action;
+use colonies_node::dispatch::dispatch;
 use colonies_statemachine::Time;
 use std::collections::BTreeSet;
 

@@ -2,10 +2,10 @@
 //! authenticated: `caller` is the id recovered from the request's signature, `now` the
 //! proposer's clock, and any new ids are filled in by the proposer.
 
-use crate::blueprints::{Blueprint, BlueprintDefinition};
-use crate::files::File;
+use crate::blueprints::model::{Blueprint, BlueprintDefinition};
+use crate::files::model::File;
 use crate::json::Json;
-use crate::locations::Location;
+use crate::locations::model::Location;
 use crate::model::{Allocations, Capabilities};
 use crate::model::{Attribute, Colony, Cron, Executor, Function, FunctionSpec, Generator, User, WorkflowSpec};
 use crate::time::Time;
@@ -214,7 +214,7 @@ pub enum Op {
     RemoveStaleExecutors {
         cutoff: Time,
     },
-    // --- Files and snapshots (ColonyFS metadata, `files.rs`) ---
+    // --- Files and snapshots (ColonyFS metadata, `files/`) ---
     /// `file.fileid` is new, from the proposer.
     AddFile {
         file: Box<File>,
@@ -242,7 +242,7 @@ pub enum Op {
     RemoveAllSnapshots {
         colonyname: String,
     },
-    // --- Locations and executor reports (`locations.rs`) ---
+    // --- Locations and executor reports (`locations/`) ---
     /// `location.locationid` is new, from the proposer.
     AddLocation {
         location: Box<Location>,
@@ -265,7 +265,7 @@ pub enum Op {
     // --- Channels (§6.14) ---
     /// `channelappendmsg`; the message's position is given by the state machine.
     ChannelAppend {
-        append: Box<crate::channels::Append>,
+        append: Box<crate::channels::model::Append>,
     },
     // --- Blueprints (§6.15, `crate::blueprints`) ---
     /// `definition.blueprintdefinitionid` is filled by the proposer when the client sent none.

@@ -12,11 +12,11 @@ pub struct Extended {
     /// Scheduler event counters (issue 17), the same on every replica.
     pub(crate) scheduler: crate::counters::SchedulerCounters,
     /// ColonyFS metadata (protocol §6.13).
-    pub(crate) files: crate::files::Files,
+    pub(crate) files: crate::files::model::Files,
     /// Locations and executor reports (protocol §6.12).
-    pub(crate) locations: crate::locations::Locations,
+    pub(crate) locations: crate::locations::model::Locations,
     /// Channels of running processes (protocol §6.14).
-    pub(crate) channels: crate::channels::Channels,
+    pub(crate) channels: crate::channels::model::Channels,
     /// Blueprint definitions, blueprints and their history (protocol §6.15).
-    pub(crate) blueprints: crate::blueprints::Blueprints,
+    pub(crate) blueprints: crate::blueprints::data::Blueprints,
 }

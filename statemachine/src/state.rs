@@ -36,11 +36,11 @@ pub enum Reply {
     /// A leader's cron or generator run that consumed its tick or arguments without
     /// creating a workflow, and why (for the leader's log).
     Skipped(String),
-    File(Box<crate::files::File>),
-    Snapshot(Box<crate::files::Snapshot>),
-    Location(Box<crate::locations::Location>),
-    Blueprint(Box<crate::blueprints::Blueprint>),
-    BlueprintDefinition(Box<crate::blueprints::BlueprintDefinition>),
+    File(Box<crate::files::model::File>),
+    Snapshot(Box<crate::files::model::Snapshot>),
+    Location(Box<crate::locations::model::Location>),
+    Blueprint(Box<crate::blueprints::model::Blueprint>),
+    BlueprintDefinition(Box<crate::blueprints::model::BlueprintDefinition>),
 }
 
 /// What the node needs to hear about after an apply: wake a long-polling executor, tell

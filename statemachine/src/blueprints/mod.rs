@@ -9,9 +9,11 @@
 //! proposal is refused. Every new id (definition, blueprint, history entry, process) comes
 //! from the proposer.
 
-mod model;
+pub(crate) mod data;
+pub(crate) mod model;
 pub(crate) mod schema;
 
+pub use data::*;
 pub use model::*;
 
 use crate::crons::process_ids;
@@ -21,55 +23,12 @@ use crate::model::{FunctionSpec, Process, ProcessState};
 use crate::state::{Reply, State};
 use crate::texts::blueprints as texts;
 use crate::time::Time;
-use imbl::{OrdMap, Vector};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// History entries kept per blueprint; older ones are dropped first.
-pub const MAX_BLUEPRINT_HISTORY: usize = 100;
 /// The function a reconciler runs for a blueprint, and the one it runs for a removed one.
 const RECONCILE_FUNCTION: &str = "reconcile";
 const CLEANUP_FUNCTION: &str = "cleanup";
-
-/// (colony name, blueprint or definition name)
-type Key = (String, String);
-
-fn key(colonyname: &str, name: &str) -> Key {
-    (colonyname.to_string(), name.to_string())
-}
-
-/// A definition with its periodic reconciliation.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct StoredDefinition {
-    pub definition: BlueprintDefinition,
-    /// The colony owner that added it: the initiator of the periodic processes.
-    pub initiatorid: String,
-    /// When the leader should next reconcile the kind; zero without `reconcileInterval`.
-    pub nextrun: Time,
-    /// The latest periodic process per (executor type, location): a group whose process
-    /// is still waiting or running gets no other (the reference's crons wait likewise).
-    pub latest: BTreeMap<(String, String), String>,
-}
-
-/// The replicated blueprint data (a field of `Extended`), in persistent maps so that a
-/// snapshot copies it in O(1) under the state lock.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Blueprints {
-    definitions: OrdMap<Key, StoredDefinition>,
-    blueprints: OrdMap<Key, Blueprint>,
-    /// blueprint id -> its history, oldest first, never empty while the blueprint exists.
-    history: OrdMap<String, Vector<BlueprintHistory>>,
-}
-
-/// A periodic reconciliation the leader should propose.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DueReconcile {
-    pub colonyname: String,
-    pub name: String,
-    /// The definition's next run, which the command must name.
-    pub tick: Time,
-}
 
 /// A JSON object or null, else `error`.
 fn object_or_null(value: &Json, error: &'static str) -> ApiResult<()> {
@@ -100,53 +59,6 @@ fn reconcile_spec(
 
 fn kwargs(pairs: &[(&str, Value)]) -> BTreeMap<String, Json> {
     pairs.iter().map(|(k, v)| (k.to_string(), Json(v.clone()))).collect()
-}
-
-impl Blueprints {
-    fn definition_of_kind(&self, colonyname: &str, kind: &str) -> Option<&StoredDefinition> {
-        self.definitions_in(colonyname).find(|d| d.definition.spec.names.kind == kind)
-    }
-
-    fn definitions_in(&self, colonyname: &str) -> impl Iterator<Item = &StoredDefinition> {
-        let colony = colonyname.to_string();
-        self.definitions.range(key(colonyname, "")..).take_while(move |((c, _), _)| *c == colony).map(|(_, d)| d)
-    }
-
-    fn blueprints_in(&self, colonyname: &str) -> impl Iterator<Item = &Blueprint> {
-        let colony = colonyname.to_string();
-        self.blueprints.range(key(colonyname, "")..).take_while(move |((c, _), _)| *c == colony).map(|(_, b)| b)
-    }
-
-    /// The executor type that reconciles `blueprint`: its own handler's, else its kind's.
-    fn executor_type(&self, blueprint: &Blueprint) -> Option<String> {
-        let own = blueprint.handler.as_ref().map(|h| h.executor_type.clone()).filter(|t| !t.is_empty());
-        own.or_else(|| {
-            self.definition_of_kind(&blueprint.metadata.colonyname, &blueprint.kind)
-                .map(|d| d.definition.spec.handler.executor_type.clone())
-                .filter(|t| !t.is_empty())
-        })
-    }
-
-    fn record(&mut self, blueprint: &Blueprint, historyid: &str, caller: &str, changetype: &str, now: Time) {
-        let entry = BlueprintHistory {
-            historyid: historyid.to_string(),
-            blueprintid: blueprint.blueprintid.clone(),
-            kind: blueprint.kind.clone(),
-            namespace: blueprint.metadata.colonyname.clone(),
-            name: blueprint.metadata.name.clone(),
-            generation: blueprint.metadata.generation,
-            spec: blueprint.spec.clone(),
-            status: blueprint.status.clone(),
-            timestamp: now,
-            changedby: caller.to_string(),
-            changetype: changetype.to_string(),
-        };
-        let history = self.history.entry(blueprint.blueprintid.clone()).or_default();
-        history.push_back(entry);
-        while history.len() > MAX_BLUEPRINT_HISTORY {
-            history.pop_front();
-        }
-    }
 }
 
 impl State {

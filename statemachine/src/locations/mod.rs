@@ -2,55 +2,15 @@
 //! and its capabilities. A location is a named place of a colony; executors and processes
 //! name one in `locationname`, and scheduling matches them (§5.2).
 
+pub(crate) mod model;
+
+pub use model::*;
+
 use crate::command::Op;
 use crate::error::{ApiError, ApiResult};
-use crate::json::null_as_default;
 use crate::model::Executor;
 use crate::state::{Reply, State};
 use crate::texts;
-use imbl::OrdMap;
-use serde::{Deserialize, Serialize};
-
-/// Locations a colony may hold.
-pub const MAX_LOCATIONS_PER_COLONY: usize = 10_000;
-
-/// §4.14.
-#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Location {
-    #[serde(deserialize_with = "null_as_default")]
-    pub locationid: String,
-    #[serde(deserialize_with = "null_as_default")]
-    pub name: String,
-    #[serde(deserialize_with = "null_as_default")]
-    pub colonyname: String,
-    #[serde(deserialize_with = "null_as_default")]
-    pub description: String,
-    pub long: f64,
-    pub lat: f64,
-}
-
-/// The replicated locations (`Extended::locations`), by (colony, name).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Locations {
-    by_name: OrdMap<(String, String), Location>,
-}
-
-impl Locations {
-    fn of_colony<'a>(&'a self, colonyname: &str) -> impl Iterator<Item = &'a Location> + 'a {
-        let start = (colonyname.to_string(), String::new());
-        let end = (colonyname.to_string(), char::MAX.to_string());
-        self.by_name.range(start..=end).map(|(_, location)| location)
-    }
-
-    /// A removed colony's locations go with it.
-    pub(crate) fn remove_colony(&mut self, colonyname: &str) {
-        let names: Vec<_> = self.of_colony(colonyname).map(|l| (l.colonyname.clone(), l.name.clone())).collect();
-        for key in names {
-            self.by_name.remove(&key);
-        }
-    }
-}
 
 impl State {
     /// Locations are the colony owner's; an executor reports only about itself.
