@@ -168,7 +168,11 @@ impl LivenessTimer {
 /// Replicates the polls heard since the last report. If the proposal fails (leadership
 /// lost), they are dropped: those executors poll the new leader, which hears them anew.
 async fn report(node: &Node) {
-    let executors = node.liveness.take();
+    let heard = node.liveness.take();
+    let executors: Vec<_> = {
+        let applied = node.state.read();
+        heard.into_iter().filter(|h| applied.state.is_news(h)).collect()
+    };
     if executors.is_empty() {
         return;
     }

@@ -29,6 +29,14 @@ impl State {
         }
     }
 
+    /// Whether recording `heard` would move some executor's `lastheardfromtime`: not when an
+    /// assign that handed it work has set a later time already. The leader reports only
+    /// news, so a poll that got work costs no second entry (an `Op::Heard` that changes
+    /// nothing still moves the state's clock).
+    pub fn is_news(&self, heard: &HeardFrom) -> bool {
+        self.executors_with_id(&heard.colonyname, &heard.executorid).any(|e| e.lastheardfromtime < heard.at)
+    }
+
     /// Registered executors heard from before `cutoff`; never-heard ones (zero time) stay,
     /// as in the reference.
     fn stale_executors(&self, cutoff: Time) -> impl Iterator<Item = &NameKey> {

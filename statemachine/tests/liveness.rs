@@ -91,6 +91,22 @@ fn reports_move_last_heard_forward_only() {
     assert_eq!(stored(&w, "a").lastheardfromtime, at(10), "a late report does not move it back");
 }
 
+/// The authorization test saw a refused call "change the state": an assign that got work
+/// had set `lastheardfromtime` already, and the leader's report of the same poll, though
+/// it moved nothing, still moved the state's clock a moment later. Only news is reported.
+#[test]
+fn a_poll_that_got_work_is_no_news_for_the_report() {
+    let mut w = World::new();
+    w.submit(World::spec("cli"));
+    w.clock = 7;
+    w.assign(EXEC_A).expect("work for a");
+    assert_eq!(stored(&w, "a").lastheardfromtime, at(7));
+    assert!(!w.state.is_news(&heard(EXEC_A, 6)), "the poll that got the work");
+    assert!(!w.state.is_news(&heard(EXEC_A, 7)));
+    assert!(w.state.is_news(&heard(EXEC_A, 8)), "a later poll");
+    assert!(!w.state.is_news(&heard(STRANGER, 8)), "no such executor");
+}
+
 #[test]
 fn only_the_leader_reports_and_removes() {
     let mut w = World::new();
