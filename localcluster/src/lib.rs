@@ -80,6 +80,8 @@ impl TlsFiles {
 pub struct Cluster {
     pub nodes: Vec<Node>,
     pub setup: Setup,
+    /// How this harness's polls trust the nodes, made once (it reads the CA file).
+    client_config: Option<Arc<rustls::ClientConfig>>,
     /// Holds the nodes' datadirs and logs.
     root: PathBuf,
     /// The temporary folder `root` is, when the caller gave none; removed on drop.
@@ -96,7 +98,8 @@ impl Cluster {
         };
         let root = root.unwrap_or_else(|| temporary.as_ref().expect("made above").path().to_path_buf());
         let nodes = (1..).zip(placements).map(|(id, placement)| Self::node(&root, &setup, id, placement)).collect();
-        let mut cluster = Cluster { nodes, setup, root, _temporary: temporary };
+        let client_config = setup.tls.as_ref().map(TlsFiles::client_config);
+        let mut cluster = Cluster { nodes, setup, client_config, root, _temporary: temporary };
         for i in 0..placements.len() {
             cluster.spawn(i)?;
         }
@@ -227,8 +230,8 @@ impl Cluster {
 
     /// A GET to `addr` over HTTPS when the cluster speaks TLS, else plain HTTP.
     pub fn get(&self, addr: &str, path: &str, headers: &str) -> Option<(u16, String)> {
-        match &self.setup.tls {
-            Some(tls) => https_get_with(addr, path, headers, tls.client_config()),
+        match &self.client_config {
+            Some(config) => https_get_with(addr, path, headers, config.clone()),
             None => http_get_with(addr, path, headers),
         }
     }

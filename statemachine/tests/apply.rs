@@ -1,3 +1,4 @@
+#[allow(dead_code)]
 mod fixture;
 
 use colonies_statemachine::json::Json;

@@ -6,7 +6,7 @@ mod fixture;
 
 use colonies_statemachine::blueprints::{Blueprint, BlueprintDefinition, BlueprintHandler, MAX_BLUEPRINT_HISTORY};
 use colonies_statemachine::json::Json;
-use colonies_statemachine::model::{Colony, ProcessState};
+use colonies_statemachine::model::ProcessState;
 use colonies_statemachine::{Op, Reply, State};
 use fixture::*;
 use serde_json::{Value, json};
@@ -330,8 +330,7 @@ fn a_removed_colony_takes_its_blueprints_and_snapshots_carry_them() {
     assert_eq!(restored.digest(), w.state.digest());
     assert_eq!(restored.due_reconciles(at(10)).len(), 1);
 
-    w.ok(SERVER, Op::RemoveColony { colonyname: COLONY.into() });
-    w.ok(SERVER, Op::AddColony { colony: Colony { colonyid: COLONY_OWNER.into(), name: COLONY.into() } });
+    w.recreate_colony();
     assert!(w.state.get_blueprint_definitions(COLONY_OWNER, COLONY).unwrap().is_empty());
     assert!(w.state.get_blueprints(COLONY_OWNER, COLONY, "", "").unwrap().is_empty());
     assert!(w.state.due_reconciles(at(100)).is_empty());

@@ -1,5 +1,6 @@
 //! Channels (§6.14): order, limits, who may use them, and their end with their process.
 
+#[allow(dead_code)]
 mod fixture;
 
 use colonies_statemachine::channels::{

@@ -1,6 +1,7 @@
 //! The scheduler metrics the state machine keeps (issue 17): event counters move once per
 //! transition, tallies follow every state change, and both survive a snapshot.
 
+#[allow(dead_code)]
 mod fixture;
 
 use colonies_statemachine::model::{ExecutorState, ProcessState};

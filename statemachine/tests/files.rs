@@ -184,15 +184,9 @@ fn a_removed_colony_takes_its_files_snapshots_and_locations() {
     let mut w = world_with_files();
     w.ok(EXEC_A, snapshot("/data", "snap", "s1"));
     w.ok(COLONY_OWNER, add_location("north", "l1"));
-    w.ok(SERVER, Op::RemoveColony { colonyname: COLONY.into() });
     // The colony made again starts empty: the same file id, snapshot and location names
     // are free.
-    w.ok(
-        SERVER,
-        Op::AddColony {
-            colony: colonies_statemachine::model::Colony { colonyid: COLONY_OWNER.into(), name: COLONY.into() },
-        },
-    );
+    w.recreate_colony();
     w.add_executor(EXEC_A, "a", "cli");
     add(&mut w, file("f1", "/data", "a.txt", "one"));
     w.ok(EXEC_A, snapshot("/data", "snap", "s1"));

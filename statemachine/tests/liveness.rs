@@ -156,13 +156,7 @@ fn log_lines_outlive_their_process_until_the_colony_goes() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].processid, processid);
 
-    w.ok(SERVER, Op::RemoveColony { colonyname: COLONY.into() });
-    w.ok(
-        SERVER,
-        Op::AddColony {
-            colony: colonies_statemachine::model::Colony { colonyid: COLONY_OWNER.into(), name: COLONY.into() },
-        },
-    );
+    w.recreate_colony();
     w.add_executor(EXEC_A, "a", "cli");
     w.add_executor(EXEC_B, "b", "cli");
     assert!(log_lines(&w, by_executor).is_empty(), "a removed colony takes its lines along");
