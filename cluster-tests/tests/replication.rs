@@ -87,10 +87,24 @@ async fn peer_routes_refuse_callers_without_the_cluster_secret() {
     assert_eq!(insider.status().as_u16(), 400);
 }
 
+/// Bytes of snapshot data in the partial files of a data folder: a snapshot being received.
+fn partial_snapshot_bytes(datadir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(datadir) else { return 0 };
+    entries
+        .flatten()
+        .filter(|entry| entry.file_name().to_str().is_some_and(|name| name.ends_with(".partial")))
+        .filter_map(|entry| entry.metadata().ok())
+        .map(|metadata| metadata.len())
+        .sum()
+}
+
+/// The rejoining node gets the snapshot in small chunks (`--snapshot-chunk-bytes`), is
+/// killed while they come in, and still converges once restarted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_that_missed_ten_thousand_writes_rejoins_through_a_snapshot() {
+async fn a_node_that_missed_ten_thousand_writes_rejoins_through_a_snapshot_even_if_killed_while_receiving_it() {
+    const POLL: Duration = Duration::from_millis(2);
     let _serial = SERIAL.lock().await;
-    let mut cluster = started_cluster(&["--snapshot-logs", "500"]);
+    let mut cluster = started_cluster(&["--snapshot-logs", "500", "--snapshot-chunk-bytes", "4096"]);
     let client = Arc::new(Client::new(cluster.addrs()));
     add_dev_colony(&client).await;
     let leader = cluster.wait_leader(STARTUP);
@@ -113,10 +127,22 @@ async fn a_node_that_missed_ten_thousand_writes_rejoins_through_a_snapshot() {
     }
     let leader = cluster.wait_leader(STARTUP);
     assert!(cluster.status_number(leader, "purged").unwrap_or(0) > 0, "the leader compacted its log");
+
+    cluster.spawn(stopped);
+    let datadir = cluster.nodes[stopped].datadir.clone();
+    let started = Instant::now();
+    while partial_snapshot_bytes(&datadir) == 0 && started.elapsed() < STARTUP {
+        tokio::time::sleep(POLL).await;
+    }
+    assert!(partial_snapshot_bytes(&datadir) > 0, "the rejoining node began receiving a snapshot");
+    cluster.kill(stopped);
+    assert_eq!(cluster.status_number(stopped, "snapshot"), None, "the node is down");
+
     cluster.spawn(stopped);
     cluster.wait_healthy(STARTUP);
     cluster.wait_converged(Duration::from_secs(90));
     assert!(cluster.status_number(stopped, "snapshot").unwrap_or(0) > 0, "the rejoining node installed a snapshot");
+    assert_eq!(partial_snapshot_bytes(&datadir), 0, "no partial snapshot file is left");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

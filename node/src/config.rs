@@ -35,6 +35,10 @@ pub struct ServerConfig {
     /// Take a snapshot (and compact the log) after this many log entries.
     #[arg(long, env = "COLONIES_SNAPSHOT_LOGS", default_value_t = 10_000)]
     pub snapshot_logs: u64,
+    /// Bytes of snapshot data per message to a follower that needs a snapshot.
+    #[arg(long, env = "COLONIES_SNAPSHOT_CHUNK_BYTES", default_value_t = colonies_raft::config::DEFAULT_SNAPSHOT_CHUNK_BYTES,
+          value_parser = clap::value_parser!(u64).range(colonies_raft::config::MIN_SNAPSHOT_CHUNK_BYTES..=colonies_raft::config::MAX_SNAPSHOT_CHUNK_BYTES))]
+    pub snapshot_chunk_bytes: u64,
     /// Largest `/api` request body in bytes; larger ones get a 413 error reply.
     #[arg(long, env = "COLONIES_MAX_BODY", default_value_t = crate::limits::DEFAULT_MAX_BODY)]
     pub max_body: usize,

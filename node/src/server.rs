@@ -157,7 +157,7 @@ async fn start(
     let event_sender = state_machine.event_sender();
     let raft = Raft::new(
         config.nodeid,
-        Arc::new(raft_config(config.snapshot_logs)),
+        Arc::new(raft_config(config.snapshot_logs, config.snapshot_chunk_bytes)),
         Network::new(&config.cluster_secret, http_client()?, scheme),
         log_store,
         state_machine,

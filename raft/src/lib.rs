@@ -2,7 +2,7 @@
 //! state-machine store, and the authenticated HTTP network between nodes.
 //!
 //! The colony state lives in memory; it is made durable by the Raft log (in sled) and by
-//! snapshots (also in sled). After a restart a node loads its latest snapshot and openraft
+//! snapshots (files beside it). After a restart a node loads its latest snapshot and openraft
 //! re-applies the log entries after it.
 
 // openraft's storage traits fix `StorageError` (over 200 bytes) as the error type of every
@@ -12,7 +12,7 @@
 mod codec;
 pub mod config;
 mod flusher;
-mod snapshot_file;
+mod snapshot_files;
 pub use flusher::FlushWatch;
 pub mod log_store;
 pub mod network;
@@ -22,7 +22,6 @@ pub use stats::StorageStats;
 
 use colonies_statemachine::{ApiResult, Command, Reply};
 use serde::{Deserialize, Serialize};
-use std::io::Cursor;
 
 pub use config::raft_config;
 pub use log_store::LogStore;
@@ -44,7 +43,7 @@ openraft::declare_raft_types!(
         NodeId = u64,
         Node = openraft::BasicNode,
         Entry = openraft::Entry<TypeConfig>,
-        SnapshotData = Cursor<Vec<u8>>,
+        SnapshotData = tokio::fs::File,
         AsyncRuntime = openraft::TokioRuntime,
 );
 

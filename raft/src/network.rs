@@ -25,15 +25,15 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
 pub use colonies_statemachine::wire::SECRET_HEADER;
-/// Snapshots of a large colony are big; the default 2 MiB body limit is far too small.
-/// Only a caller with the cluster secret gets to send one.
-pub const MAX_SNAPSHOT_BODY: usize = 1 << 30;
+/// A snapshot comes in chunks of at most `MAX_SNAPSHOT_CHUNK_BYTES` (whatever the sender's
+/// setting), plus the request's vote and meta (a membership: a few KiB).
+pub const MAX_SNAPSHOT_BODY: usize = crate::config::MAX_SNAPSHOT_CHUNK_BYTES as usize + (64 << 10);
 /// An append carries up to `max_payload_entries` (512) entries of up to 512 batched
 /// commands; the bound that follows from those (and `--max-body` per command) is larger
 /// than this, but a real append is far smaller: a follower that lags that much gets a
-/// snapshot instead. Refusing a larger one would stall replication, so the cap is kept at
-/// the snapshot cap; what protects a node is that the secret is checked first.
-pub const MAX_APPEND_BODY: usize = MAX_SNAPSHOT_BODY;
+/// snapshot instead. Refusing a larger one would stall replication; what protects a node is
+/// that the secret is checked first.
+pub const MAX_APPEND_BODY: usize = 1 << 30;
 /// A vote request is a few dozen bytes.
 pub const MAX_VOTE_BODY: usize = 64 << 10;
 /// Time a peer has to send a request body once its headers are in.
@@ -245,6 +245,27 @@ fn not_a_raft_request(e: &CodecError) -> String {
     }
 }
 
+/// Tells openraft that the leader with `vote` was heard from, as its heartbeat does: an
+/// append of nothing after nothing, which changes no log and commits nothing.
+///
+/// While a snapshot streams to a follower, the leader's replication to it sends chunks and
+/// no heartbeats, and openraft 0.9 does not count a chunk as hearing from the leader. A
+/// snapshot that takes longer than the election timeout to send (a large colony, or small
+/// chunks) made the receiving follower campaign, which made the leader step down and start
+/// the transfer over, again and again. A vote that is not the current leader's is refused
+/// here as it is by `install_snapshot`.
+async fn leader_heard(raft: &Raft, vote: &openraft::Vote<u64>) {
+    let heartbeat = AppendEntriesRequest::<TypeConfig> {
+        vote: vote.clone(),
+        prev_log_id: None,
+        entries: Vec::new(),
+        leader_commit: None,
+    };
+    if let Err(e) = raft.append_entries(heartbeat).await {
+        tracing::debug!(error = %e, "a snapshot chunk's leader was not taken as heard from");
+    }
+}
+
 /// The peer routes of a node: `/raft/append`, `/raft/vote`, `/raft/snapshot`.
 pub fn raft_router(raft: Raft, auth: PeerAuth) -> Router {
     let peer = Peer { raft, auth };
@@ -267,6 +288,7 @@ pub fn raft_router(raft: Raft, auth: PeerAuth) -> Router {
             "/raft/snapshot",
             post(|State(p): State<Peer>, r: axum::extract::Request| {
                 serve(p, r, MAX_SNAPSHOT_BODY, |raft, q: InstallSnapshotRequest<TypeConfig>| async move {
+                    leader_heard(&raft, &q.vote).await;
                     raft.install_snapshot(q).await
                 })
             }),

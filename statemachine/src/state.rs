@@ -19,6 +19,7 @@ use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 use sha3::{Digest, Sha3_256};
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
 
 /// What a successful command answers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -85,17 +86,28 @@ impl PointInTime {
     /// A format version byte, then bincode of the replicated data, then of the crons and
     /// generators, then of the arrival numbers, then of the extended features' data.
     pub fn to_snapshot(&self) -> Vec<u8> {
-        Writer::new(SNAPSHOT_FORMAT)
-            .part(&self.0)
-            .part(&self.0.schedules)
-            .part(&self.0.arrivals)
-            .part(&self.0.extended)
-            .finish()
+        let mut bytes = Vec::new();
+        self.write_snapshot(&mut bytes).expect("writing into a Vec cannot fail");
+        bytes
     }
 
-    /// A hash of the snapshot bytes, for comparing replicas.
+    /// Writes what `to_snapshot` returns to `out`, part by part: a snapshot of a large state
+    /// goes to a file without a buffer of its size.
+    pub fn write_snapshot(&self, out: impl Write) -> Result<(), bincode::Error> {
+        Writer::to(out, SNAPSHOT_FORMAT)?
+            .write_part(&self.0)?
+            .write_part(&self.0.schedules)?
+            .write_part(&self.0.arrivals)?
+            .write_part(&self.0.extended)?;
+        Ok(())
+    }
+
+    /// A hash of the snapshot bytes, for comparing replicas; the bytes are hashed as they
+    /// are made, never held whole.
     pub fn digest(&self) -> String {
-        hex::encode(Sha3_256::digest(self.to_snapshot()))
+        let mut hasher = Sha3_256::new();
+        self.write_snapshot(&mut hasher).expect("hashing cannot fail");
+        hex::encode(hasher.finalize())
     }
 }
 
@@ -326,7 +338,14 @@ impl State {
     }
 
     pub fn from_snapshot(bytes: &[u8]) -> Result<State, SnapshotError> {
-        let (version, mut parts) = versioned::open(bytes).ok_or(SnapshotError::Empty)?;
+        Self::read_snapshot(bytes)
+    }
+
+    /// Reads a snapshot part by part from `source` (a file, say), never holding its bytes
+    /// whole.
+    pub fn read_snapshot(source: impl Read) -> Result<State, SnapshotError> {
+        let (version, mut parts) =
+            versioned::open_stream(source).map_err(bincode::Error::from)?.ok_or(SnapshotError::Empty)?;
         if !(SNAPSHOT_FORMAT_1..=SNAPSHOT_FORMAT).contains(&version) {
             return Err(SnapshotError::Version(version));
         }
