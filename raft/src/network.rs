@@ -256,7 +256,7 @@ fn not_a_raft_request(e: &CodecError) -> String {
 /// here as it is by `install_snapshot`.
 async fn leader_heard(raft: &Raft, vote: &openraft::Vote<u64>) {
     let heartbeat = AppendEntriesRequest::<TypeConfig> {
-        vote: vote.clone(),
+        vote: *vote,
         prev_log_id: None,
         entries: Vec::new(),
         leader_commit: None,

@@ -362,7 +362,7 @@ impl State {
             message: message.to_string(),
             timestamp: now.unix_nanos().unwrap_or_default(),
         };
-        self.data.logs.insert(seq, log);
+        self.data.logs.insert(seq, std::sync::Arc::new(log));
         self.index_log(seq, (colonyname.to_string(), executorname.to_string()), processid);
     }
 

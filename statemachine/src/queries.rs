@@ -215,7 +215,8 @@ impl State {
             self.require_member(caller, &query.colonyname, true)?;
             self.idx.executor_logs.get(&(query.colonyname.clone(), query.executorname.clone()))
         };
-        let logs: Vec<&Log> = seqs.into_iter().flatten().filter_map(|seq| self.data.logs.get(seq)).collect();
+        let logs: Vec<&Log> =
+            seqs.into_iter().flatten().filter_map(|seq| self.data.logs.get(seq).map(|log| &**log)).collect();
         let count = query.count.max(0) as usize;
         let chosen: Vec<&Log> = if query.latest {
             logs[logs.len().saturating_sub(count)..].to_vec()
@@ -285,7 +286,7 @@ impl State {
             .values()
             .filter(|l| l.colonyname == colonyname && l.timestamp >= since && l.message.contains(text))
             .take(count.max(0) as usize)
-            .cloned()
+            .map(|log| Log::clone(log))
             .collect())
     }
 

@@ -108,6 +108,7 @@ impl State {
         let mut processes = Vec::new();
         let mut executors = Vec::new();
         for (_, log) in removed {
+            let log = std::sync::Arc::unwrap_or_clone(log);
             if !log.processid.is_empty() {
                 processes.push(log.processid);
             }

@@ -16,6 +16,7 @@ use crate::state::{Reply, State};
 use crate::texts;
 use crate::time::Time;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 /// Layout of `getprocessgraphmsg` nodes (§4.6).
 const ROW_HEIGHT: i64 = 80;
@@ -93,7 +94,7 @@ fn graph_state_color(state: ProcessState) -> &'static str {
 
 impl State {
     pub(crate) fn graph(&self, processgraphid: &str) -> Option<&ProcessGraph> {
-        self.data.graphs.get(processgraphid)
+        self.data.graphs.get(processgraphid).map(|graph| &**graph)
     }
 
     pub(crate) fn index_graph(&mut self, graph: &ProcessGraph, insert: bool) {
@@ -109,11 +110,12 @@ impl State {
     }
 
     fn update_graph(&mut self, processgraphid: &str, change: impl FnOnce(&mut ProcessGraph)) {
-        let Some(mut graph) = self.data.graphs.remove(processgraphid) else { return };
+        let Some(graph) = self.data.graphs.remove(processgraphid) else { return };
+        let mut graph = Arc::unwrap_or_clone(graph);
         self.index_graph(&graph, false);
         change(&mut graph);
         self.index_graph(&graph, true);
-        self.data.graphs.insert(graph.processgraphid.clone(), graph);
+        self.data.graphs.insert(graph.processgraphid.clone(), Arc::new(graph));
     }
 
     pub(crate) fn submit_workflow(
@@ -197,7 +199,7 @@ impl State {
             ..ProcessGraph::default()
         };
         self.index_graph(&graph, true);
-        self.data.graphs.insert(graph.processgraphid.clone(), graph.clone());
+        self.data.graphs.insert(graph.processgraphid.clone(), Arc::new(graph.clone()));
         for process in processes {
             self.insert_new_process(process.clone());
             self.announce(&process);
