@@ -1,15 +1,16 @@
 //! `bench history`: how a cluster fares as its history grows (issue 14). Starts a local
 //! three-node cluster from this binary, measures submit and end-to-end throughput while it
 //! is empty, fills it with finished processes step by step (reporting each node's memory
-//! and disk), measures the throughput again at full size, then how long a restarted
-//! follower takes to serve and catch up. (A wiped node must rejoin under a new id, which
-//! this local cluster does not do: a wiped node that comes back under its old id would make
-//! the leader see its log go backwards.)
+//! and disk), measures the throughput again at full size, reports the snapshots each node
+//! built and installed and the leader changes (from `/metrics`), then how long a restarted
+//! follower takes to serve and catch up, and how long a wiped one takes to be re-synced by a
+//! snapshot. A wiped node rejoins under a new id, as an operator does: one that came back
+//! under its old id would make the leader see its log go backwards.
 
-use crate::bench::{Target, end_to_end, leader_of, local_cluster, submit, usage_of, wait_converged};
+use crate::bench::{Target, end_to_end, leader_of, submit, usage_of, wait_converged};
 use anyhow::{Context, bail};
 use colonies_client::identity::PrivateKey;
-use colonies_localcluster::Cluster;
+use colonies_localcluster::{Cluster, Placement, free_port};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -50,6 +51,55 @@ fn report_nodes(cluster: &Cluster, processes: usize) {
             mib(disk)
         );
     }
+}
+
+/// The sum of the samples of `name` (every label set) in a `/metrics` text.
+fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|line| line.strip_prefix(name).is_some_and(|rest| rest.starts_with([' ', '{'])))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// One line per node: snapshots built (with their mean time) and installed, leader
+/// changes seen and elections started.
+fn report_raft(cluster: &Cluster) {
+    for i in 0..cluster.nodes.len() {
+        let Some(text) = cluster.metrics(i) else { continue };
+        let metric = |name: &str| metric_sum(&text, name);
+        let builds = metric("colonies_raft_snapshot_build_duration_seconds_count");
+        let mean = metric("colonies_raft_snapshot_build_duration_seconds_sum") / builds.max(1.0);
+        println!(
+            "  node {}: snapshots built {builds:.0} (mean {mean:.2} s), installed {:.0}, size {:.1} MiB; \
+             leader changes seen {:.0}, elections started {:.0}",
+            i + 1,
+            metric("colonies_raft_snapshot_installs_total"),
+            mib(metric("colonies_raft_snapshot_size_bytes") as u64),
+            metric("colonies_raft_leader_changes_total"),
+            metric("colonies_raft_elections_started_total"),
+        );
+    }
+}
+
+/// Replaces follower `wiped` by a node with an empty data folder and a new id, as an
+/// operator replaces a lost disk; the time until it has applied what the others have, and
+/// whether it got there by a snapshot (rather than the log alone).
+async fn resync_wiped(cluster: &mut Cluster, leader: usize, wiped: usize) -> anyhow::Result<(Duration, bool)> {
+    let old_id = cluster.nodes[wiped].id.to_string();
+    if !cluster.cluster_command(leader, &["remove", "--nodeid", &old_id]) {
+        bail!("the leader did not remove node {old_id}");
+    }
+    cluster.kill(wiped);
+    let begun = Instant::now();
+    let fresh = cluster.start_joining_node()?;
+    let (new_id, addr) = (cluster.nodes[fresh].id.to_string(), cluster.nodes[fresh].addr());
+    if !cluster.cluster_command(leader, &["add", "--nodeid", &new_id, "--addr", &addr]) {
+        bail!("the leader did not add node {new_id}");
+    }
+    if !tokio::task::block_in_place(|| cluster.applied_alike_within(CATCH_UP_LIMIT)) {
+        bail!("the wiped node did not catch up within {CATCH_UP_LIMIT:?}");
+    }
+    Ok((begun.elapsed(), cluster.status_number(fresh, "snapshot").unwrap_or(0) > 0))
 }
 
 async fn throughput(target: &Target) -> anyhow::Result<(f64, f64)> {
@@ -93,7 +143,9 @@ pub async fn history(total: usize, step: usize) -> anyhow::Result<()> {
         bail!("--step must be between 1 and --processes");
     }
     let server = PrivateKey::generate();
-    let mut cluster = local_cluster(&server)?;
+    let placement = || Placement { metrics_port: Some(free_port()), ..Placement::default() };
+    let placements = [placement(), placement(), placement()];
+    let mut cluster = crate::dev::start_local(None, &placements, server.id(), "error", None, None)?;
     crate::dev::wait_leader(&mut cluster)?;
     let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
     let target = Target { servers: cluster.addrs(), serverprvkey: server.to_hex() };
@@ -117,6 +169,10 @@ pub async fn history(total: usize, step: usize) -> anyhow::Result<()> {
     cluster.kill(follower);
     let restart = time_to_serve(&mut cluster, &http, follower).await?;
     report_nodes(&cluster, filled);
+    report_raft(&cluster);
+    let leader = leader_of(&mut cluster).context("no leader after the restart")?;
+    let wiped = (leader + 2) % cluster.nodes.len();
+    let (resync, by_snapshot) = resync_wiped(&mut cluster, leader, wiped).await?;
 
     println!("history: {filled} finished processes (the same spec as bench e2e)");
     println!(
@@ -133,5 +189,7 @@ pub async fn history(total: usize, step: usize) -> anyhow::Result<()> {
     );
     println!("  term during the fill: {first_term:?} -> {last_term:?} (equal: no leader change)");
     println!("  follower restart: /health {:.2?}, /ready {:.2?}, caught up {:.2?}", restart[0], restart[1], restart[2]);
+    let how = if by_snapshot { "a snapshot" } else { "the log (nothing purged yet)" };
+    println!("  wiped follower, rejoined under a new id, caught up from {how}: {resync:.2?}");
     Ok(())
 }

@@ -255,12 +255,8 @@ fn not_a_raft_request(e: &CodecError) -> String {
 /// the transfer over, again and again. A vote that is not the current leader's is refused
 /// here as it is by `install_snapshot`.
 async fn leader_heard(raft: &Raft, vote: &openraft::Vote<u64>) {
-    let heartbeat = AppendEntriesRequest::<TypeConfig> {
-        vote: *vote,
-        prev_log_id: None,
-        entries: Vec::new(),
-        leader_commit: None,
-    };
+    let heartbeat =
+        AppendEntriesRequest::<TypeConfig> { vote: *vote, prev_log_id: None, entries: Vec::new(), leader_commit: None };
     if let Err(e) = raft.append_entries(heartbeat).await {
         tracing::debug!(error = %e, "a snapshot chunk's leader was not taken as heard from");
     }
