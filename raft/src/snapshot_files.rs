@@ -79,8 +79,10 @@ impl SnapshotFiles {
             if let Some(number) = Self::number_of(name) {
                 highest = highest.max(number);
             }
+            // Only this module's files: sled keeps its own (`snap.*`, `db`, ...) beside them.
             let stale_data = name.starts_with(DATA_PREFIX) && Some(&path) != current.as_ref();
-            if stale_data || name.ends_with(PARTIAL_SUFFIX) {
+            let partial = name.starts_with("snapshot") && name.ends_with(PARTIAL_SUFFIX);
+            if stale_data || partial {
                 fs::remove_file(&path)?;
             }
         }
@@ -267,8 +269,13 @@ mod tests {
             files.partial().unwrap().file.write_all(b"half").unwrap();
         }
         fs::write(dir.path().join("snapshot-9.data"), b"orphan").unwrap();
+        fs::write(dir.path().join("snap.0000000000000721"), b"sled's").unwrap();
+        fs::write(dir.path().join("db.partial"), b"not ours").unwrap();
         let files = SnapshotFiles::open(dir.path()).unwrap();
-        assert_eq!(names_in(dir.path()), vec!["snapshot-1.data", "snapshot.meta"]);
+        assert_eq!(
+            names_in(dir.path()),
+            vec!["db.partial", "snap.0000000000000721", "snapshot-1.data", "snapshot.meta"]
+        );
         assert_eq!(data_of(&files), Some((b"meta".to_vec(), b"current".to_vec())));
         assert!(files.partial().unwrap().path.ends_with("snapshot-10.partial"));
     }

@@ -224,13 +224,22 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
         let encoded_meta = encode(&meta);
         let built = in_background(move || -> std::io::Result<(File, u64, bool)> {
             let partial = files.partial()?;
-            let mut out = BufWriter::new(partial.file);
-            point_in_time.write_snapshot(&mut out).map_err(std::io::Error::other)?;
-            out.flush()?;
+            let path = partial.path.clone();
+            let write = move || -> std::io::Result<()> {
+                let mut out = BufWriter::new(partial.file);
+                point_in_time.write_snapshot(&mut out).map_err(std::io::Error::other)?;
+                out.flush()
+            };
+            if let Err(e) = write() {
+                // A full disk, say: what was written of the snapshot goes, so as not to
+                // hold the space the node needs to go on.
+                let _ = std::fs::remove_file(&path);
+                return Err(e);
+            }
             // Kept open for openraft to send from, whether or not it becomes the stored one.
-            let data = File::open(&partial.path)?;
+            let data = File::open(&path)?;
             let bytes = data.metadata()?.len();
-            let stored = files.commit(&encoded_meta, &partial.path, |current| is_not_older(current, last_log_id))?;
+            let stored = files.commit(&encoded_meta, &path, |current| is_not_older(current, last_log_id))?;
             Ok((data, bytes, stored.is_some()))
         })
         .await
