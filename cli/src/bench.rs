@@ -42,10 +42,16 @@ impl Latencies {
 
 /// A colony made for the run, with `executors` approved executors of type `bench` and a
 /// user who submits, as people and services submit work in a colony.
-struct BenchColony {
-    name: String,
+pub(crate) struct BenchColony {
+    pub name: String,
     executors: Vec<PrivateKey>,
-    submitter: PrivateKey,
+    pub submitter: PrivateKey,
+}
+
+/// What an end-to-end run did: its rate, and the colony that now holds its processes.
+pub(crate) struct EndToEnd {
+    pub rate: f64,
+    pub colony: BenchColony,
 }
 
 async fn create_colony(client: &Client, target: &Target, executors: usize) -> anyhow::Result<BenchColony> {
@@ -248,7 +254,12 @@ pub async fn submit(target: &Target, count: usize, clients: usize) -> anyhow::Re
 
 /// `bench e2e`: `executors` executors assign and close while `count` specs are submitted;
 /// returns processes/s.
-pub async fn end_to_end(target: &Target, count: usize, clients: usize, executors: usize) -> anyhow::Result<f64> {
+pub(crate) async fn end_to_end(
+    target: &Target,
+    count: usize,
+    clients: usize,
+    executors: usize,
+) -> anyhow::Result<EndToEnd> {
     if executors == 0 {
         bail!("an end-to-end run needs at least one executor (--executors)");
     }
@@ -297,7 +308,7 @@ pub async fn end_to_end(target: &Target, count: usize, clients: usize, executors
         "e2e: {count} processes, {clients} submitters, {executors} executors in {took:.2?}: {rate:.0} processes/s"
     );
     latencies.report().await;
-    Ok(rate)
+    Ok(EndToEnd { rate, colony })
 }
 
 /// `bench failover`: starts a local three-node cluster from this binary, and `rounds`

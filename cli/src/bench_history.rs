@@ -7,15 +7,19 @@
 //! snapshot. A wiped node rejoins under a new id, as an operator does: one that came back
 //! under its old id would make the leader see its log go backwards.
 
-use crate::bench::{Target, end_to_end, leader_of, submit, usage_of, wait_converged};
+use crate::bench::{BenchColony, Target, end_to_end, leader_of, submit, usage_of, wait_converged};
 use anyhow::{Context, bail};
 use colonies_client::identity::PrivateKey;
+use colonies_client::messages::{GetColonyStatsMsg, GetProcessesMsg, Message};
+use colonies_client::rpc::Client;
 use colonies_localcluster::{Cluster, Placement, free_port};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Processes of each throughput measurement.
 const PROBE: usize = 2_000;
+/// Calls of each query whose latency is measured at full size.
+const QUERY_SAMPLES: usize = 200;
 /// Submitting clients and executors of the fill and the probes.
 const CLIENTS: usize = 4;
 const EXECUTORS: usize = 8;
@@ -102,8 +106,35 @@ async fn resync_wiped(cluster: &mut Cluster, leader: usize, wiped: usize) -> any
     Ok((begun.elapsed(), cluster.status_number(fresh, "snapshot").unwrap_or(0) > 0))
 }
 
+/// The reads a user makes of a large colony, each `QUERY_SAMPLES` times one after the
+/// other through the cluster (followers redirect or answer): the 100 newest successful
+/// processes (`process pss`), the waiting ones (`process ps`), the colony's statistics.
+async fn query_latencies(target: &Target, colony: &BenchColony) -> anyhow::Result<Vec<(&'static str, [Duration; 2])>> {
+    let client = Client::new(target.servers.clone());
+    let member = &colony.submitter;
+    let list =
+        |state: i64| GetProcessesMsg { colonyname: colony.name.clone(), count: 100, state, ..Default::default() };
+    let mut results = Vec::new();
+    for (query, message) in [
+        ("getprocessesmsg, 100 successful (process pss)", Message::from(list(2))),
+        ("getprocessesmsg, waiting (process ps)", Message::from(list(0))),
+        ("getcolonystatsmsg (colony stats)", Message::from(GetColonyStatsMsg { colonyname: colony.name.clone() })),
+    ] {
+        let mut samples = Vec::with_capacity(QUERY_SAMPLES);
+        for _ in 0..QUERY_SAMPLES {
+            let begun = Instant::now();
+            client.send(member, &message).await.context(query)?;
+            samples.push(begun.elapsed());
+        }
+        samples.sort();
+        let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
+        results.push((query, [at(0.5), at(0.99)]));
+    }
+    Ok(results)
+}
+
 async fn throughput(target: &Target) -> anyhow::Result<(f64, f64)> {
-    Ok((submit(target, PROBE, CLIENTS).await?, end_to_end(target, PROBE, CLIENTS, EXECUTORS).await?))
+    Ok((submit(target, PROBE, CLIENTS).await?, end_to_end(target, PROBE, CLIENTS, EXECUTORS).await?.rate))
 }
 
 /// The term of the leader the nodes agree on.
@@ -154,12 +185,15 @@ pub async fn history(total: usize, step: usize) -> anyhow::Result<()> {
     report_nodes(&cluster, 0);
     let first_term = term(&mut cluster);
     let mut filled = 0;
+    let mut last_colony = None;
     while filled < total {
         let count = step.min(total - filled);
-        end_to_end(&target, count, CLIENTS, EXECUTORS).await?;
+        last_colony = Some(end_to_end(&target, count, CLIENTS, EXECUTORS).await?.colony);
         filled += count;
         report_nodes(&cluster, filled);
     }
+    let colony = last_colony.context("the fill ran no step")?;
+    let queries = query_latencies(&target, &colony).await?;
     let full = throughput(&target).await?;
     let last_term = term(&mut cluster);
     wait_converged(&mut cluster)?;
@@ -187,6 +221,9 @@ pub async fn history(total: usize, step: usize) -> anyhow::Result<()> {
         full.1,
         (full.1 / empty.1 - 1.0) * 100.0
     );
+    for (query, [p50, p99]) in queries {
+        println!("  {query:<44} p50 {p50:>9.2?}   p99 {p99:>9.2?}   ({QUERY_SAMPLES} calls)");
+    }
     println!("  term during the fill: {first_term:?} -> {last_term:?} (equal: no leader change)");
     println!("  follower restart: /health {:.2?}, /ready {:.2?}, caught up {:.2?}", restart[0], restart[1], restart[2]);
     let how = if by_snapshot { "a snapshot" } else { "the log (nothing purged yet)" };
