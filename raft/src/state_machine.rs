@@ -139,6 +139,8 @@ impl StateMachineStore {
         if let Some((meta, data)) = store.snapshot_files.current().map_err(|e| snapshot_error(&e))? {
             let meta: Meta = decode(&meta).map_err(|e| snapshot_error(&e))?;
             let state = read_state(&data).map_err(|e| snapshot_error(&e))?;
+            let bytes = std::fs::metadata(&data).map_err(|e| snapshot_error(&e))?.len();
+            store.stats.snapshot_bytes.set(bytes);
             store.replace(state, &meta);
             store.snapshot_index.send_replace(meta.last_log_id.map(|id| id.index));
         }
